@@ -1,0 +1,194 @@
+//! The `CoreBanking` trait: everything Bascule's APIs need from a bank's core — customers,
+//! accounts, balances, transactions and the other account data, funds checks, posting a
+//! payment, and a feed of changes. Bascule's built-in ledger implements it; a bank connects its
+//! own core by implementing it too. The APIs above never see anything but this trait.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use bascule_domain::{
+    Account, AccountId, Beneficiary, CreditDebit, Currency, Customer, CustomerId,
+    DirectDebitMandate, LedgerTransactionId, Pence, Product, ProprietaryCode, ScheduledPayment,
+    SortCodeAccountNumber, StandingOrder, Statement, StatementId, Transaction, TransactionId,
+};
+use time::OffsetDateTime;
+use tokio::sync::broadcast;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CoreBankingError {
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("insufficient funds")]
+    InsufficientFunds,
+    #[error("account {0} does not accept postings (disabled or closed)")]
+    AccountNotEnabled(AccountId),
+    #[error("invalid request: {0}")]
+    Invalid(String),
+    #[error("ledger rule broken: {0}")]
+    Rule(#[from] bascule_domain::LedgerRuleError),
+    /// The core could not be reached or failed; the message is for logs, never for clients.
+    #[error("core banking unavailable: {0}")]
+    Unavailable(String),
+}
+
+pub type Result<T, E = CoreBankingError> = std::result::Result<T, E>;
+
+/// Balances of one account at one instant. `available` = booked − pending debits + arranged overdraft.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountBalance {
+    pub account_id: AccountId,
+    pub currency: Currency,
+    pub booked: Pence,
+    pub pending_debits: Pence,
+    pub pending_credits: Pence,
+    pub overdraft_limit: Pence,
+    pub available: Pence,
+    pub at: OffsetDateTime,
+}
+
+/// A position in an account's transaction list, which is ordered by (booking time, id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransactionCursor {
+    pub booked_at: OffsetDateTime,
+    pub id: TransactionId,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PageDirection {
+    /// Rows after the cursor (or from the start).
+    #[default]
+    Forward,
+    /// Rows before the cursor (or up to the end), still returned in ascending order.
+    Backward,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TransactionQuery {
+    /// Inclusive lower bound on booking time.
+    pub from: Option<OffsetDateTime>,
+    /// Inclusive upper bound on booking time.
+    pub to: Option<OffsetDateTime>,
+    pub credit_debit: Option<CreditDebit>,
+    pub cursor: Option<TransactionCursor>,
+    pub direction: PageDirection,
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct TransactionPage {
+    /// In ascending (booking time, id) order.
+    pub transactions: Vec<Transaction>,
+    /// Rows matching the query's filters, ignoring the cursor.
+    pub total: u64,
+    pub has_before: bool,
+    pub has_after: bool,
+}
+
+/// Who receives a payment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Creditor {
+    pub name: String,
+    pub identification: SortCodeAccountNumber,
+}
+
+/// A payment for the core to settle exactly once per `idempotency_key`.
+#[derive(Debug, Clone)]
+pub struct PaymentInstruction {
+    pub idempotency_key: String,
+    pub debtor: AccountId,
+    pub creditor: Creditor,
+    pub amount: Pence,
+    pub reference: String,
+    pub code: ProprietaryCode,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentOutcome {
+    pub ledger_transaction_id: LedgerTransactionId,
+    pub debtor_transaction_id: TransactionId,
+    pub booked_at: OffsetDateTime,
+    /// True when this key had already been settled and nothing new was posted.
+    pub replayed: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LedgerEventKind {
+    AccountOpened,
+    AccountStatusChanged,
+    TransactionPending,
+    TransactionBooked,
+    TransactionReleased,
+}
+
+impl LedgerEventKind {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::AccountOpened => "AccountOpened",
+            Self::AccountStatusChanged => "AccountStatusChanged",
+            Self::TransactionPending => "TransactionPending",
+            Self::TransactionBooked => "TransactionBooked",
+            Self::TransactionReleased => "TransactionReleased",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [
+            Self::AccountOpened,
+            Self::AccountStatusChanged,
+            Self::TransactionPending,
+            Self::TransactionBooked,
+            Self::TransactionReleased,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == raw)
+    }
+}
+
+/// A committed change, numbered in commit order so a consumer can resume where it stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerEvent {
+    pub seq: i64,
+    pub kind: LedgerEventKind,
+    pub account_id: AccountId,
+    pub transaction_id: Option<TransactionId>,
+    pub occurred_at: OffsetDateTime,
+}
+
+#[async_trait]
+pub trait CoreBanking: Send + Sync {
+    async fn customer(&self, id: &CustomerId) -> Result<Customer>;
+    /// The customer holding the account with this sort code and number, with that account.
+    async fn find_by_identification(
+        &self,
+        identification: &SortCodeAccountNumber,
+    ) -> Result<Option<(Customer, Account)>>;
+    /// Every account of a customer, pots and closed accounts included, in opening order.
+    async fn accounts_of_customer(&self, id: &CustomerId) -> Result<Vec<Account>>;
+    /// The named accounts that exist, in the order asked; unknown ids are left out.
+    async fn accounts(&self, ids: &[AccountId]) -> Result<Vec<Account>>;
+    async fn balances(&self, ids: &[AccountId]) -> Result<Vec<AccountBalance>>;
+    async fn transactions(
+        &self,
+        account: &AccountId,
+        query: &TransactionQuery,
+    ) -> Result<TransactionPage>;
+    async fn beneficiaries(&self, accounts: &[AccountId]) -> Result<Vec<Beneficiary>>;
+    async fn standing_orders(&self, accounts: &[AccountId]) -> Result<Vec<StandingOrder>>;
+    async fn direct_debits(&self, accounts: &[AccountId]) -> Result<Vec<DirectDebitMandate>>;
+    async fn scheduled_payments(&self, accounts: &[AccountId]) -> Result<Vec<ScheduledPayment>>;
+    async fn statements(&self, accounts: &[AccountId]) -> Result<Vec<Statement>>;
+    async fn statement(&self, id: &StatementId) -> Result<Statement>;
+    /// Each account's product, for the accounts that have one.
+    async fn products(&self, accounts: &[AccountId]) -> Result<Vec<(AccountId, Product)>>;
+    /// Whether `amount` could be paid from the account now (available balance).
+    async fn check_funds(&self, account: &AccountId, amount: Pence) -> Result<bool>;
+    /// Settles a payment wholly or not at all, once per idempotency key.
+    async fn post_payment(&self, payment: &PaymentInstruction) -> Result<PaymentOutcome>;
+    /// Committed changes after `after_seq`, oldest first.
+    async fn events_since(&self, after_seq: i64, limit: u32) -> Result<Vec<LedgerEvent>>;
+    /// Wakes when this node commits a change; read `events_since` for the changes themselves
+    /// (other nodes' changes arrive through it too, on the next read).
+    fn subscribe(&self) -> broadcast::Receiver<i64>;
+}
+
+pub type SharedCoreBanking = Arc<dyn CoreBanking>;

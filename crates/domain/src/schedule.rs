@@ -1,0 +1,289 @@
+//! Ledger-owned arrangements: standing orders, direct debit mandates, scheduled payments,
+//! beneficiaries, statements and products.
+
+use rust_decimal::Decimal;
+use time::{Date, Duration, Month, OffsetDateTime, Weekday};
+
+use crate::account::SortCodeAccountNumber;
+use crate::ids::{
+    AccountId, BeneficiaryId, DirectDebitId, ProductId, ScheduledPaymentId, StandingOrderId,
+    StatementId,
+};
+use crate::money::Pence;
+
+/// When a standing order falls due, in the Open Banking frequency coding
+/// (`EvryDay`, `IntrvlWkDay:NN:DD`, `IntrvlMnthDay:NN:DD`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Frequency {
+    EveryDay,
+    /// Every `weeks` weeks on `weekday`.
+    Weekly {
+        weeks: u8,
+        weekday: Weekday,
+    },
+    /// Every `months` months on `day` (clamped to the month's last day).
+    Monthly {
+        months: u8,
+        day: u8,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("frequency must be EvryDay, IntrvlWkDay:NN:DD or IntrvlMnthDay:NN:DD")]
+pub struct InvalidFrequency;
+
+impl Frequency {
+    pub fn parse(raw: &str) -> Result<Self, InvalidFrequency> {
+        let num = |s: &str, lo: u8, hi: u8| {
+            (s.len() == 2 && s.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| s.parse::<u8>().ok())
+                .flatten()
+                .filter(|n| (lo..=hi).contains(n))
+                .ok_or(InvalidFrequency)
+        };
+        let parts: Vec<&str> = raw.split(':').collect();
+        match parts.as_slice() {
+            ["EvryDay"] => Ok(Self::EveryDay),
+            ["IntrvlWkDay", n, d] => {
+                let weekday = match num(d, 1, 7)? {
+                    1 => Weekday::Monday,
+                    2 => Weekday::Tuesday,
+                    3 => Weekday::Wednesday,
+                    4 => Weekday::Thursday,
+                    5 => Weekday::Friday,
+                    6 => Weekday::Saturday,
+                    _ => Weekday::Sunday,
+                };
+                Ok(Self::Weekly {
+                    weeks: num(n, 1, 9)?,
+                    weekday,
+                })
+            }
+            ["IntrvlMnthDay", n, d] => {
+                let months = num(n, 1, 24)?;
+                if !matches!(months, 1..=6 | 12 | 24) {
+                    return Err(InvalidFrequency);
+                }
+                Ok(Self::Monthly {
+                    months,
+                    day: num(d, 1, 31)?,
+                })
+            }
+            _ => Err(InvalidFrequency),
+        }
+    }
+
+    pub fn to_ob_code(&self) -> String {
+        match self {
+            Self::EveryDay => "EvryDay".to_owned(),
+            Self::Weekly { weeks, weekday } => {
+                format!("IntrvlWkDay:{weeks:02}:{:02}", weekday.number_from_monday())
+            }
+            Self::Monthly { months, day } => format!("IntrvlMnthDay:{months:02}:{day:02}"),
+        }
+    }
+
+    /// The first due date strictly after `after`.
+    pub fn next_after(&self, after: Date) -> Date {
+        match *self {
+            Self::EveryDay => after.next_day().unwrap_or(after),
+            Self::Weekly { weeks, weekday } => {
+                let mut d = after.next_day().unwrap_or(after);
+                while d.weekday() != weekday {
+                    d = d.next_day().unwrap_or(d);
+                }
+                // `after` is normally itself a due date: step the remaining interval weeks.
+                d + Duration::weeks(i64::from(weeks.saturating_sub(1)))
+            }
+            Self::Monthly { months, day } => {
+                let this_month = clamp_day(after.year(), after.month(), day);
+                if this_month > after && months == 1 {
+                    return this_month;
+                }
+                let (mut y, mut m) = (after.year(), after.month());
+                for _ in 0..months {
+                    if m == Month::December {
+                        y += 1;
+                    }
+                    m = m.next();
+                }
+                clamp_day(y, m, day)
+            }
+        }
+    }
+}
+
+fn clamp_day(year: i32, month: Month, day: u8) -> Date {
+    let last = month.length(year);
+    Date::from_calendar_date(year, month, day.min(last)).unwrap_or(Date::MIN)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScheduleStatus {
+    Active,
+    Inactive,
+}
+
+impl ScheduleStatus {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Active => "Active",
+            Self::Inactive => "Inactive",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "Active" => Some(Self::Active),
+            "Inactive" => Some(Self::Inactive),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StandingOrder {
+    pub id: StandingOrderId,
+    pub account_id: AccountId,
+    pub frequency: Frequency,
+    pub reference: String,
+    pub creditor_name: String,
+    pub creditor: SortCodeAccountNumber,
+    pub amount: Pence,
+    pub first_payment_on: Date,
+    pub next_payment_on: Option<Date>,
+    pub last_payment_on: Option<Date>,
+    pub final_payment_on: Option<Date>,
+    pub status: ScheduleStatus,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MandateStatus {
+    Active,
+    Inactive,
+}
+
+impl MandateStatus {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Active => "Active",
+            Self::Inactive => "Inactive",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "Active" => Some(Self::Active),
+            "Inactive" => Some(Self::Inactive),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirectDebitMandate {
+    pub id: DirectDebitId,
+    pub account_id: AccountId,
+    /// The originator's reference for the mandate (OB `MandateIdentification`).
+    pub mandate_reference: String,
+    pub originator_name: String,
+    pub status: MandateStatus,
+    pub last_collected_at: Option<OffsetDateTime>,
+    pub last_amount: Option<Pence>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScheduledPayment {
+    pub id: ScheduledPaymentId,
+    pub account_id: AccountId,
+    pub execute_on: Date,
+    pub amount: Pence,
+    pub reference: String,
+    pub creditor_name: String,
+    pub creditor: SortCodeAccountNumber,
+    pub status: ScheduleStatus,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Beneficiary {
+    pub id: BeneficiaryId,
+    pub account_id: AccountId,
+    pub name: String,
+    pub creditor: SortCodeAccountNumber,
+    pub reference: Option<String>,
+    pub trusted: bool,
+}
+
+/// A monthly statement: the opening and closing booked balances of one calendar month.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Statement {
+    pub id: StatementId,
+    pub account_id: AccountId,
+    pub starts_at: OffsetDateTime,
+    pub ends_at: OffsetDateTime,
+    pub created_at: OffsetDateTime,
+    pub opening_balance: Pence,
+    pub closing_balance: Pence,
+    pub total_credits: Pence,
+    pub total_debits: Pence,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Product {
+    pub id: ProductId,
+    pub name: String,
+    /// `CurrentAccount` or `Savings` products.
+    pub kind: crate::account::AccountKind,
+    /// Gross annual interest rate as a fraction; AER derives from it.
+    pub interest_rate: Option<Decimal>,
+    pub monthly_fee: Pence,
+    /// Annual rate charged on an arranged overdraft, as a fraction.
+    pub overdraft_rate: Option<Decimal>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    #[test]
+    fn frequencies_round_trip_their_ob_codes() {
+        for code in [
+            "EvryDay",
+            "IntrvlWkDay:01:05",
+            "IntrvlMnthDay:01:28",
+            "IntrvlMnthDay:12:01",
+        ] {
+            assert_eq!(Frequency::parse(code).unwrap().to_ob_code(), code);
+        }
+        for bad in [
+            "",
+            "EvryWeek",
+            "IntrvlWkDay:01:08",
+            "IntrvlMnthDay:07:01",
+            "IntrvlMnthDay:1:1",
+        ] {
+            assert!(Frequency::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn monthly_dates_clamp_to_the_end_of_short_months() {
+        let f = Frequency::Monthly { months: 1, day: 31 };
+        assert_eq!(f.next_after(date!(2026 - 01 - 31)), date!(2026 - 02 - 28));
+        assert_eq!(f.next_after(date!(2026 - 02 - 28)), date!(2026 - 03 - 31));
+        let f = Frequency::Monthly { months: 1, day: 15 };
+        assert_eq!(f.next_after(date!(2026 - 01 - 10)), date!(2026 - 01 - 15));
+        assert_eq!(f.next_after(date!(2026 - 12 - 15)), date!(2027 - 01 - 15));
+    }
+
+    #[test]
+    fn weekly_dates_land_on_the_weekday() {
+        let f = Frequency::Weekly {
+            weeks: 1,
+            weekday: Weekday::Friday,
+        };
+        assert_eq!(f.next_after(date!(2026 - 11 - 25)), date!(2026 - 11 - 27));
+        assert_eq!(f.next_after(date!(2026 - 11 - 27)), date!(2026 - 12 - 04));
+    }
+}

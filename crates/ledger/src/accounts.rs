@@ -1,0 +1,387 @@
+//! Customers, products, accounts and pots: opening, reading and closing.
+
+use bascule_core_banking::LedgerEventKind;
+use bascule_domain::{
+    Account, AccountId, AccountKind, AccountNumber, AccountStatus, AccountType, Currency, Customer,
+    CustomerId, Pence, PostalAddress, ProductId, SortCodeAccountNumber,
+};
+use bascule_store::WriteTx;
+use rust_decimal::Decimal;
+use time::Date;
+
+use crate::posting::record_event;
+use crate::rows::{self, account_columns, date_str, micros};
+use crate::{Ledger, LedgerError, internal};
+
+#[derive(Debug, Clone)]
+pub struct NewCustomer {
+    pub legal_name: String,
+    pub date_of_birth: Date,
+    pub email: String,
+    pub phone: String,
+    pub address: PostalAddress,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewProduct {
+    pub name: String,
+    pub kind: AccountKind,
+    pub interest_rate: Option<Decimal>,
+    pub monthly_fee: Pence,
+    pub overdraft_rate: Option<Decimal>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewCurrentAccount {
+    pub customer: CustomerId,
+    pub account_type: AccountType,
+    pub nickname: Option<String>,
+    pub overdraft_limit: Pence,
+    pub product: Option<ProductId>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewPot {
+    pub parent: AccountId,
+    pub name: String,
+    pub goal: Option<Pence>,
+    /// Gross annual rate as a fraction; `None` for a pot that earns nothing.
+    pub interest_rate: Option<Decimal>,
+    pub product: Option<ProductId>,
+}
+
+impl Ledger {
+    pub(crate) async fn ensure_internal_accounts(&self) -> Result<(), LedgerError> {
+        let mut tx = self.store.begin().await?;
+        let today = date_str(self.clock.now().date());
+        for code in internal::ALL {
+            let exists: Option<String> =
+                sqlx::query_scalar("SELECT id FROM accounts WHERE internal_code = $1")
+                    .bind(code)
+                    .fetch_optional(tx.conn())
+                    .await?;
+            if exists.is_none() {
+                sqlx::query(
+                    "INSERT INTO accounts (id, internal_code, kind, account_type, currency, \
+                     opened_on, status, overdraft_limit, created_seq) \
+                     VALUES ($1, $1, 'Internal', 'Business', 'GBP', $2, 'Enabled', 0, 0)",
+                )
+                .bind(code)
+                .bind(&today)
+                .execute(tx.conn())
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn create_product(&self, new: NewProduct) -> Result<ProductId, LedgerError> {
+        let id = ProductId::generate(self.ids.as_ref());
+        sqlx::query(
+            "INSERT INTO products (id, name, kind, interest_rate, monthly_fee, overdraft_rate) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(id.as_str())
+        .bind(&new.name)
+        .bind(new.kind.as_str())
+        .bind(new.interest_rate.map(|r| r.to_string()))
+        .bind(new.monthly_fee.0)
+        .bind(new.overdraft_rate.map(|r| r.to_string()))
+        .execute(self.store.pool())
+        .await?;
+        Ok(id)
+    }
+
+    pub async fn create_customer(&self, new: NewCustomer) -> Result<Customer, LedgerError> {
+        if new.legal_name.trim().is_empty() {
+            return Err(LedgerError::Invalid("a customer needs a legal name".into()));
+        }
+        let id = CustomerId::generate(self.ids.as_ref());
+        sqlx::query(
+            "INSERT INTO customers (id, legal_name, date_of_birth, email, phone, address_lines, \
+             town, postcode, country, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(id.as_str())
+        .bind(&new.legal_name)
+        .bind(date_str(new.date_of_birth))
+        .bind(&new.email)
+        .bind(&new.phone)
+        .bind(new.address.lines.join("\n"))
+        .bind(&new.address.town)
+        .bind(&new.address.postcode)
+        .bind(&new.address.country)
+        .bind(micros(self.clock.now()))
+        .execute(self.store.pool())
+        .await?;
+        Ok(Customer {
+            id,
+            legal_name: new.legal_name,
+            date_of_birth: new.date_of_birth,
+            email: new.email,
+            phone: new.phone,
+            address: new.address,
+        })
+    }
+
+    pub async fn open_current_account(
+        &self,
+        new: NewCurrentAccount,
+    ) -> Result<Account, LedgerError> {
+        if new.overdraft_limit.is_negative() {
+            return Err(LedgerError::Invalid(
+                "overdraft limit must not be negative".into(),
+            ));
+        }
+        let mut tx = self.store.begin().await?;
+        let serial: i64 = sqlx::query_scalar(
+            "UPDATE counters SET value = value + 1 WHERE name = 'account_number' RETURNING value",
+        )
+        .fetch_one(tx.conn())
+        .await?;
+        let number = u32::try_from(serial)
+            .ok()
+            .and_then(|s| AccountNumber::issue(s).ok())
+            .ok_or_else(|| LedgerError::Invalid("account numbers exhausted".into()))?;
+        let account = Account {
+            id: AccountId::generate(self.ids.as_ref()),
+            customer_id: Some(new.customer),
+            kind: AccountKind::CurrentAccount,
+            account_type: new.account_type,
+            currency: Currency::GBP,
+            identification: Some(SortCodeAccountNumber {
+                sort_code: self.config.sort_code,
+                account_number: number,
+            }),
+            nickname: new.nickname,
+            opened_on: self.clock.now().date(),
+            status: AccountStatus::Enabled,
+            closed_at: None,
+            pot: None,
+            interest_rate: None,
+            overdraft_limit: new.overdraft_limit,
+            product_id: new.product,
+        };
+        let seq = self.insert_account(&mut tx, &account).await?;
+        tx.commit().await?;
+        self.notify(Some(seq));
+        Ok(account)
+    }
+
+    pub async fn open_pot(&self, new: NewPot) -> Result<Account, LedgerError> {
+        if new.name.trim().is_empty() {
+            return Err(LedgerError::Invalid("a pot needs a name".into()));
+        }
+        if new.interest_rate.is_some_and(|r| r < Decimal::ZERO) {
+            return Err(LedgerError::Invalid(
+                "interest rate must not be negative".into(),
+            ));
+        }
+        let parent = self.account(&new.parent).await?;
+        if parent.kind != AccountKind::CurrentAccount || !parent.accepts_postings() {
+            return Err(LedgerError::Invalid(
+                "a pot hangs off an open current account".into(),
+            ));
+        }
+        let account = Account {
+            id: AccountId::generate(self.ids.as_ref()),
+            customer_id: parent.customer_id.clone(),
+            kind: AccountKind::Savings,
+            account_type: parent.account_type,
+            currency: Currency::GBP,
+            identification: None,
+            nickname: Some(new.name.clone()),
+            opened_on: self.clock.now().date(),
+            status: AccountStatus::Enabled,
+            closed_at: None,
+            pot: Some(bascule_domain::Pot {
+                parent: parent.id,
+                name: new.name,
+                goal: new.goal,
+            }),
+            interest_rate: new.interest_rate,
+            overdraft_limit: Pence::ZERO,
+            product_id: new.product,
+        };
+        let mut tx = self.store.begin().await?;
+        let seq = self.insert_account(&mut tx, &account).await?;
+        tx.commit().await?;
+        self.notify(Some(seq));
+        Ok(account)
+    }
+
+    async fn insert_account(&self, tx: &mut WriteTx, a: &Account) -> Result<i64, LedgerError> {
+        let now = micros(self.clock.now());
+        let pot = a.pot.as_ref();
+        sqlx::query(
+            "INSERT INTO accounts (id, customer_id, kind, account_type, currency, sort_code, \
+             account_number, nickname, opened_on, status, parent_account_id, pot_name, pot_goal, \
+             interest_rate, overdraft_limit, product_id, created_seq) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
+             (SELECT COUNT(*) FROM accounts))",
+        )
+        .bind(a.id.as_str())
+        .bind(a.customer_id.as_ref().map(|c| c.as_str()))
+        .bind(a.kind.as_str())
+        .bind(a.account_type.as_str())
+        .bind(a.currency.as_str())
+        .bind(a.identification.map(|i| i.sort_code.to_string()))
+        .bind(a.identification.map(|i| i.account_number.to_string()))
+        .bind(a.nickname.as_deref())
+        .bind(date_str(a.opened_on))
+        .bind(a.status.as_str())
+        .bind(pot.map(|p| p.parent.as_str()))
+        .bind(pot.map(|p| p.name.as_str()))
+        .bind(pot.and_then(|p| p.goal).map(|g| g.0))
+        .bind(a.interest_rate.map(|r| r.to_string()))
+        .bind(a.overdraft_limit.0)
+        .bind(a.product_id.as_ref().map(|p| p.as_str()))
+        .execute(tx.conn())
+        .await?;
+        record_event(tx, LedgerEventKind::AccountOpened, &a.id, None, now).await
+    }
+
+    pub async fn account(&self, id: &AccountId) -> Result<Account, LedgerError> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            account_columns!(),
+            " FROM accounts WHERE id = $1"
+        ))
+        .bind(id.as_str())
+        .fetch_optional(self.store.pool())
+        .await?
+        .ok_or(LedgerError::NotFound("account"))?;
+        Ok(rows::account(&row)?)
+    }
+
+    /// Disables or re-enables an account; a disabled account keeps its balance but takes no postings.
+    pub async fn set_enabled(&self, id: &AccountId, enabled: bool) -> Result<(), LedgerError> {
+        let (to, from) = if enabled {
+            ("Enabled", "Disabled")
+        } else {
+            ("Disabled", "Enabled")
+        };
+        self.change_status(id, to, from, None).await
+    }
+
+    /// Closes an account for good. Its id, history and statements stay; a pot's money goes back
+    /// to its parent first; any other account must be empty with nothing pending.
+    pub async fn close_account(&self, id: &AccountId) -> Result<(), LedgerError> {
+        let account = self.account(id).await?;
+        if account.status == AccountStatus::Closed {
+            return Ok(());
+        }
+        if account.kind == AccountKind::Internal {
+            return Err(LedgerError::Invalid("internal accounts never close".into()));
+        }
+        if let Some(pot) = &account.pot {
+            let balance = self.booked_balance(id).await?;
+            if balance.0 > 0 {
+                self.move_between_pot(&pot.parent, id, balance, false, Some(format!("close:{id}")))
+                    .await?;
+            }
+        }
+        let from = account.status.as_str();
+        self.change_status(id, "Closed", from, Some(micros(self.clock.now())))
+            .await
+    }
+
+    async fn change_status(
+        &self,
+        id: &AccountId,
+        to: &str,
+        from: &str,
+        closed_at: Option<i64>,
+    ) -> Result<(), LedgerError> {
+        let mut tx = self.store.begin().await?;
+        let updated = sqlx::query(
+            "UPDATE accounts SET status = $1, closed_at = $2 WHERE id = $3 AND status = $4 \
+             AND kind <> 'Internal' AND ($1 <> 'Closed' OR (booked_balance = 0 AND pending_debits = 0))",
+        )
+        .bind(to)
+        .bind(closed_at)
+        .bind(id.as_str())
+        .bind(from)
+        .execute(tx.conn())
+        .await?;
+        if updated.rows_affected() != 1 {
+            return Err(LedgerError::Invalid(format!(
+                "account cannot go from {from} to {to} (it must exist, and be empty to close)"
+            )));
+        }
+        let seq = record_event(
+            &mut tx,
+            LedgerEventKind::AccountStatusChanged,
+            id,
+            None,
+            micros(self.clock.now()),
+        )
+        .await?;
+        tx.commit().await?;
+        self.notify(Some(seq));
+        Ok(())
+    }
+
+    pub async fn booked_balance(&self, id: &AccountId) -> Result<Pence, LedgerError> {
+        let b: Option<i64> =
+            sqlx::query_scalar("SELECT booked_balance FROM accounts WHERE id = $1")
+                .bind(id.as_str())
+                .fetch_optional(self.store.pool())
+                .await?;
+        b.map(Pence).ok_or(LedgerError::NotFound("account"))
+    }
+
+    /// Every account's cached balance against the sum of its postings: the ledger's own audit.
+    /// Returns the accounts that disagree (none, unless something is badly wrong).
+    pub async fn audit(&self) -> Result<LedgerAudit, LedgerError> {
+        let mismatched: Vec<String> = sqlx::query_scalar(
+            "SELECT a.id FROM accounts a LEFT JOIN \
+               (SELECT account_id, SUM(amount) AS total FROM postings GROUP BY account_id) p \
+               ON p.account_id = a.id \
+             WHERE a.booked_balance <> COALESCE(p.total, 0)",
+        )
+        .fetch_all(self.store.pool())
+        .await?;
+        let unbalanced: Vec<String> = sqlx::query_scalar(
+            "SELECT ledger_transaction_id FROM postings GROUP BY ledger_transaction_id \
+             HAVING SUM(amount) <> 0",
+        )
+        .fetch_all(self.store.pool())
+        .await?;
+        let total: i64 =
+            sqlx::query_scalar("SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM postings")
+                .fetch_one(self.store.pool())
+                .await?;
+        let lines_without_posting: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM transactions t WHERE t.status = 'Booked' AND NOT EXISTS \
+             (SELECT 1 FROM postings p WHERE p.ledger_transaction_id = t.ledger_transaction_id \
+              AND p.account_id = t.account_id)",
+        )
+        .fetch_one(self.store.pool())
+        .await?;
+        Ok(LedgerAudit {
+            mismatched_balances: mismatched,
+            unbalanced_transactions: unbalanced,
+            postings_sum: total,
+            booked_lines_without_posting: lines_without_posting,
+        })
+    }
+}
+
+/// The result of `Ledger::audit`: all empty and zero in a healthy ledger.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerAudit {
+    pub mismatched_balances: Vec<String>,
+    pub unbalanced_transactions: Vec<String>,
+    pub postings_sum: i64,
+    pub booked_lines_without_posting: i64,
+}
+
+impl LedgerAudit {
+    pub fn is_clean(&self) -> bool {
+        self.mismatched_balances.is_empty()
+            && self.unbalanced_transactions.is_empty()
+            && self.postings_sum == 0
+            && self.booked_lines_without_posting == 0
+    }
+}

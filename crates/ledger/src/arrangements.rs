@@ -1,0 +1,277 @@
+//! Ledger-owned arrangements: beneficiaries, standing orders, direct debit mandates and
+//! scheduled payments — created here, read through `CoreBanking`, executed by the daily jobs.
+
+use bascule_domain::{
+    AccountId, Beneficiary, BeneficiaryId, DirectDebitId, DirectDebitMandate, Frequency,
+    MandateStatus, Pence, ScheduleStatus, ScheduledPayment, ScheduledPaymentId,
+    SortCodeAccountNumber, StandingOrder, StandingOrderId,
+};
+use sqlx::any::AnyRow;
+use time::Date;
+
+use crate::rows::{self, date_str, from_micros, get, parse_date};
+use crate::{Ledger, LedgerError};
+
+#[derive(Debug, Clone)]
+pub struct NewBeneficiary {
+    pub account: AccountId,
+    pub name: String,
+    pub creditor: SortCodeAccountNumber,
+    pub reference: Option<String>,
+    pub trusted: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewStandingOrder {
+    pub account: AccountId,
+    pub frequency: Frequency,
+    pub reference: String,
+    pub creditor_name: String,
+    pub creditor: SortCodeAccountNumber,
+    pub amount: Pence,
+    pub first_payment_on: Date,
+    pub final_payment_on: Option<Date>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewDirectDebit {
+    pub account: AccountId,
+    pub mandate_reference: String,
+    pub originator_name: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewScheduledPayment {
+    pub account: AccountId,
+    pub execute_on: Date,
+    pub amount: Pence,
+    pub reference: String,
+    pub creditor_name: String,
+    pub creditor: SortCodeAccountNumber,
+}
+
+impl Ledger {
+    async fn require_open(&self, account: &AccountId) -> Result<(), LedgerError> {
+        let a = self.account(account).await?;
+        if !a.accepts_postings() || a.customer_id.is_none() {
+            return Err(LedgerError::AccountNotEnabled(account.clone()));
+        }
+        Ok(())
+    }
+
+    pub async fn add_beneficiary(&self, new: NewBeneficiary) -> Result<Beneficiary, LedgerError> {
+        self.require_open(&new.account).await?;
+        let b = Beneficiary {
+            id: BeneficiaryId::generate(self.ids.as_ref()),
+            account_id: new.account,
+            name: new.name,
+            creditor: new.creditor,
+            reference: new.reference,
+            trusted: new.trusted,
+        };
+        sqlx::query(
+            "INSERT INTO beneficiaries (id, account_id, name, sort_code, account_number, \
+             reference, trusted) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(b.id.as_str())
+        .bind(b.account_id.as_str())
+        .bind(&b.name)
+        .bind(b.creditor.sort_code.to_string())
+        .bind(b.creditor.account_number.to_string())
+        .bind(b.reference.as_deref())
+        .bind(i64::from(b.trusted))
+        .execute(self.store.pool())
+        .await?;
+        Ok(b)
+    }
+
+    pub async fn add_standing_order(
+        &self,
+        new: NewStandingOrder,
+    ) -> Result<StandingOrder, LedgerError> {
+        self.require_open(&new.account).await?;
+        if new.amount.0 <= 0 {
+            return Err(LedgerError::Invalid(
+                "standing order amount must be positive".into(),
+            ));
+        }
+        if new
+            .final_payment_on
+            .is_some_and(|f| f < new.first_payment_on)
+        {
+            return Err(LedgerError::Invalid(
+                "final payment before the first".into(),
+            ));
+        }
+        let so = StandingOrder {
+            id: StandingOrderId::generate(self.ids.as_ref()),
+            account_id: new.account,
+            frequency: new.frequency,
+            reference: new.reference,
+            creditor_name: new.creditor_name,
+            creditor: new.creditor,
+            amount: new.amount,
+            first_payment_on: new.first_payment_on,
+            next_payment_on: Some(new.first_payment_on),
+            last_payment_on: None,
+            final_payment_on: new.final_payment_on,
+            status: ScheduleStatus::Active,
+        };
+        sqlx::query(
+            "INSERT INTO standing_orders (id, account_id, frequency, reference, creditor_name, \
+             sort_code, account_number, amount, first_payment_on, next_payment_on, \
+             final_payment_on, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, 'Active')",
+        )
+        .bind(so.id.as_str())
+        .bind(so.account_id.as_str())
+        .bind(so.frequency.to_ob_code())
+        .bind(&so.reference)
+        .bind(&so.creditor_name)
+        .bind(so.creditor.sort_code.to_string())
+        .bind(so.creditor.account_number.to_string())
+        .bind(so.amount.0)
+        .bind(date_str(so.first_payment_on))
+        .bind(so.final_payment_on.map(date_str))
+        .execute(self.store.pool())
+        .await?;
+        Ok(so)
+    }
+
+    pub async fn add_direct_debit(
+        &self,
+        new: NewDirectDebit,
+    ) -> Result<DirectDebitMandate, LedgerError> {
+        self.require_open(&new.account).await?;
+        let dd = DirectDebitMandate {
+            id: DirectDebitId::generate(self.ids.as_ref()),
+            account_id: new.account,
+            mandate_reference: new.mandate_reference,
+            originator_name: new.originator_name,
+            status: MandateStatus::Active,
+            last_collected_at: None,
+            last_amount: None,
+        };
+        sqlx::query(
+            "INSERT INTO direct_debits (id, account_id, mandate_reference, originator_name, status) \
+             VALUES ($1, $2, $3, $4, 'Active')",
+        )
+        .bind(dd.id.as_str())
+        .bind(dd.account_id.as_str())
+        .bind(&dd.mandate_reference)
+        .bind(&dd.originator_name)
+        .execute(self.store.pool())
+        .await?;
+        Ok(dd)
+    }
+
+    pub async fn add_scheduled_payment(
+        &self,
+        new: NewScheduledPayment,
+    ) -> Result<ScheduledPayment, LedgerError> {
+        self.require_open(&new.account).await?;
+        if new.amount.0 <= 0 {
+            return Err(LedgerError::Invalid(
+                "scheduled payment amount must be positive".into(),
+            ));
+        }
+        let sp = ScheduledPayment {
+            id: ScheduledPaymentId::generate(self.ids.as_ref()),
+            account_id: new.account,
+            execute_on: new.execute_on,
+            amount: new.amount,
+            reference: new.reference,
+            creditor_name: new.creditor_name,
+            creditor: new.creditor,
+            status: ScheduleStatus::Active,
+        };
+        sqlx::query(
+            "INSERT INTO scheduled_payments (id, account_id, execute_on, amount, reference, \
+             creditor_name, sort_code, account_number, status) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'Active')",
+        )
+        .bind(sp.id.as_str())
+        .bind(sp.account_id.as_str())
+        .bind(date_str(sp.execute_on))
+        .bind(sp.amount.0)
+        .bind(&sp.reference)
+        .bind(&sp.creditor_name)
+        .bind(sp.creditor.sort_code.to_string())
+        .bind(sp.creditor.account_number.to_string())
+        .execute(self.store.pool())
+        .await?;
+        Ok(sp)
+    }
+}
+
+fn creditor(row: &AnyRow) -> Result<SortCodeAccountNumber, LedgerError> {
+    rows::identification(get(row, "sort_code")?, get(row, "account_number")?)?
+        .ok_or_else(|| LedgerError::Store(bascule_store::StoreError::corrupt("creditor")))
+}
+
+fn corrupt(what: &str) -> LedgerError {
+    LedgerError::Store(bascule_store::StoreError::corrupt(what.to_owned()))
+}
+
+pub(crate) fn beneficiary(row: &AnyRow) -> Result<Beneficiary, LedgerError> {
+    Ok(Beneficiary {
+        id: rows::id(row, "id", BeneficiaryId::parse)?,
+        account_id: rows::id(row, "account_id", AccountId::parse)?,
+        name: get(row, "name")?,
+        creditor: creditor(row)?,
+        reference: get(row, "reference")?,
+        trusted: get::<i64>(row, "trusted")? != 0,
+    })
+}
+
+pub(crate) fn standing_order(row: &AnyRow) -> Result<StandingOrder, LedgerError> {
+    let freq: String = get(row, "frequency")?;
+    let status: String = get(row, "status")?;
+    let date = |col: &str| -> Result<Option<Date>, LedgerError> {
+        Ok(get::<Option<String>>(row, col)?
+            .map(|d| parse_date(&d))
+            .transpose()?)
+    };
+    Ok(StandingOrder {
+        id: rows::id(row, "id", StandingOrderId::parse)?,
+        account_id: rows::id(row, "account_id", AccountId::parse)?,
+        frequency: Frequency::parse(&freq).map_err(|_| corrupt("frequency"))?,
+        reference: get(row, "reference")?,
+        creditor_name: get(row, "creditor_name")?,
+        creditor: creditor(row)?,
+        amount: Pence(get(row, "amount")?),
+        first_payment_on: date("first_payment_on")?.ok_or_else(|| corrupt("first payment"))?,
+        next_payment_on: date("next_payment_on")?,
+        last_payment_on: date("last_payment_on")?,
+        final_payment_on: date("final_payment_on")?,
+        status: ScheduleStatus::parse(&status).ok_or_else(|| corrupt("status"))?,
+    })
+}
+
+pub(crate) fn direct_debit(row: &AnyRow) -> Result<DirectDebitMandate, LedgerError> {
+    let status: String = get(row, "status")?;
+    Ok(DirectDebitMandate {
+        id: rows::id(row, "id", DirectDebitId::parse)?,
+        account_id: rows::id(row, "account_id", AccountId::parse)?,
+        mandate_reference: get(row, "mandate_reference")?,
+        originator_name: get(row, "originator_name")?,
+        status: MandateStatus::parse(&status).ok_or_else(|| corrupt("mandate status"))?,
+        last_collected_at: get::<Option<i64>>(row, "last_collected_at")?
+            .map(from_micros)
+            .transpose()?,
+        last_amount: get::<Option<i64>>(row, "last_amount")?.map(Pence),
+    })
+}
+
+pub(crate) fn scheduled_payment(row: &AnyRow) -> Result<ScheduledPayment, LedgerError> {
+    let status: String = get(row, "status")?;
+    Ok(ScheduledPayment {
+        id: rows::id(row, "id", ScheduledPaymentId::parse)?,
+        account_id: rows::id(row, "account_id", AccountId::parse)?,
+        execute_on: parse_date(&get::<String>(row, "execute_on")?)?,
+        amount: Pence(get(row, "amount")?),
+        reference: get(row, "reference")?,
+        creditor_name: get(row, "creditor_name")?,
+        creditor: creditor(row)?,
+        status: ScheduleStatus::parse(&status).ok_or_else(|| corrupt("status"))?,
+    })
+}

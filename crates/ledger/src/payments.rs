@@ -1,0 +1,465 @@
+//! Money movements the bank offers: transfers, pot moves, inbound and outbound payments, card
+//! authorisations and their settlement, direct debit collections. Each is one `Entry`.
+
+use bascule_core_banking::{Creditor, LedgerEventKind};
+use bascule_domain::{
+    AccountId, Counterparty, DirectDebitId, Merchant, Pence, ProprietaryCode,
+    SortCodeAccountNumber, TransactionId,
+};
+use sqlx::Row;
+
+use crate::posting::{Settles, insert_transaction, record_event};
+use crate::rows::micros;
+use crate::{Entry, EntryLine, Ledger, LedgerError, LineDetails, Posted, internal};
+
+fn positive(amount: Pence) -> Result<(), LedgerError> {
+    if amount.0 <= 0 {
+        return Err(LedgerError::Invalid("amount must be more than zero".into()));
+    }
+    Ok(())
+}
+
+fn line(account: AccountId, amount: Pence, check_funds: bool, details: LineDetails) -> EntryLine {
+    EntryLine {
+        account,
+        amount,
+        check_funds,
+        details,
+    }
+}
+
+fn bank_side(code: &'static str, amount: Pence) -> EntryLine {
+    line(
+        internal::account(code),
+        amount,
+        false,
+        LineDetails::default(),
+    )
+}
+
+impl Ledger {
+    /// Money from one customer account to another of this bank.
+    pub async fn transfer(
+        &self,
+        from: &AccountId,
+        to: &AccountId,
+        amount: Pence,
+        reference: &str,
+        idempotency_key: Option<String>,
+    ) -> Result<Posted, LedgerError> {
+        positive(amount)?;
+        if from == to {
+            return Err(LedgerError::Invalid(
+                "cannot transfer to the same account".into(),
+            ));
+        }
+        let (payer, payee) = (self.account(from).await?, self.account(to).await?);
+        let name_of = |a: &bascule_domain::Account| {
+            a.nickname
+                .clone()
+                .unwrap_or_else(|| a.kind.as_str().to_owned())
+        };
+        let party = |a: &bascule_domain::Account| Counterparty {
+            name: name_of(a),
+            sort_code: a.identification.map(|i| i.sort_code),
+            account_number: a.identification.map(|i| i.account_number),
+        };
+        let reference = Some(reference.to_owned()).filter(|r| !r.is_empty());
+        self.post(Entry {
+            idempotency_key,
+            code: ProprietaryCode::Transfer,
+            lines: vec![
+                line(
+                    from.clone(),
+                    -amount,
+                    true,
+                    LineDetails {
+                        description: format!("Transfer to {}", name_of(&payee)),
+                        reference: reference.clone(),
+                        counterparty: Some(party(&payee)),
+                        ..LineDetails::default()
+                    },
+                ),
+                line(
+                    to.clone(),
+                    amount,
+                    false,
+                    LineDetails {
+                        description: format!("Transfer from {}", name_of(&payer)),
+                        reference,
+                        counterparty: Some(party(&payer)),
+                        ..LineDetails::default()
+                    },
+                ),
+            ],
+        })
+        .await
+    }
+
+    /// Moves money between a current account and one of its pots (`into_pot` says which way).
+    pub async fn move_between_pot(
+        &self,
+        parent: &AccountId,
+        pot: &AccountId,
+        amount: Pence,
+        into_pot: bool,
+        idempotency_key: Option<String>,
+    ) -> Result<Posted, LedgerError> {
+        positive(amount)?;
+        let pot_account = self.account(pot).await?;
+        let pot_name = match &pot_account.pot {
+            Some(p) if p.parent == *parent => p.name.clone(),
+            _ => return Err(LedgerError::Invalid("not a pot of this account".into())),
+        };
+        let (from, to) = if into_pot {
+            (parent, pot)
+        } else {
+            (pot, parent)
+        };
+        let (out_text, in_text) = if into_pot {
+            (format!("Moved to {pot_name}"), "Money added".to_owned())
+        } else {
+            (
+                "Money withdrawn".to_owned(),
+                format!("Moved from {pot_name}"),
+            )
+        };
+        self.post(Entry {
+            idempotency_key,
+            code: ProprietaryCode::PotTransfer,
+            lines: vec![
+                line(
+                    from.clone(),
+                    -amount,
+                    true,
+                    LineDetails {
+                        description: out_text,
+                        ..LineDetails::default()
+                    },
+                ),
+                line(
+                    to.clone(),
+                    amount,
+                    false,
+                    LineDetails {
+                        description: in_text,
+                        ..LineDetails::default()
+                    },
+                ),
+            ],
+        })
+        .await
+    }
+
+    /// Money arriving from another bank (salary, a friend's Faster Payment ...).
+    pub async fn receive_payment(
+        &self,
+        to: &AccountId,
+        amount: Pence,
+        from: Counterparty,
+        reference: Option<String>,
+        code: ProprietaryCode,
+        idempotency_key: Option<String>,
+    ) -> Result<Posted, LedgerError> {
+        positive(amount)?;
+        let description = from.name.clone();
+        self.post(Entry {
+            idempotency_key,
+            code,
+            lines: vec![
+                bank_side(internal::PAYMENTS_CLEARING, -amount),
+                line(
+                    to.clone(),
+                    amount,
+                    false,
+                    LineDetails {
+                        description,
+                        reference,
+                        counterparty: Some(from),
+                        ..LineDetails::default()
+                    },
+                ),
+            ],
+        })
+        .await
+    }
+
+    /// A payment out of an account to a creditor: booked on both sides when the creditor banks
+    /// here, otherwise sent through payments clearing.
+    pub async fn send_payment(
+        &self,
+        from: &AccountId,
+        creditor: &Creditor,
+        amount: Pence,
+        reference: &str,
+        code: ProprietaryCode,
+        idempotency_key: Option<String>,
+    ) -> Result<Posted, LedgerError> {
+        positive(amount)?;
+        let reference = Some(reference.to_owned()).filter(|r| !r.is_empty());
+        let payer = self.account(from).await?;
+        let payee = self
+            .account_by_identification(&creditor.identification)
+            .await?;
+        let debit = line(
+            from.clone(),
+            -amount,
+            true,
+            LineDetails {
+                description: creditor.name.clone(),
+                reference: reference.clone(),
+                counterparty: Some(Counterparty {
+                    name: creditor.name.clone(),
+                    sort_code: Some(creditor.identification.sort_code),
+                    account_number: Some(creditor.identification.account_number),
+                }),
+                ..LineDetails::default()
+            },
+        );
+        let credit = match payee {
+            Some(payee) if payee != *from => line(
+                payee,
+                amount,
+                false,
+                LineDetails {
+                    description: payer
+                        .nickname
+                        .clone()
+                        .unwrap_or_else(|| "Payment".to_owned()),
+                    reference,
+                    counterparty: Some(Counterparty {
+                        name: payer.nickname.unwrap_or_default(),
+                        sort_code: payer.identification.map(|i| i.sort_code),
+                        account_number: payer.identification.map(|i| i.account_number),
+                    }),
+                    ..LineDetails::default()
+                },
+            ),
+            Some(_) => return Err(LedgerError::Invalid("cannot pay the same account".into())),
+            None => bank_side(internal::PAYMENTS_CLEARING, amount),
+        };
+        self.post(Entry {
+            idempotency_key,
+            code,
+            lines: vec![debit, credit],
+        })
+        .await
+    }
+
+    pub(crate) async fn account_by_identification(
+        &self,
+        ident: &SortCodeAccountNumber,
+    ) -> Result<Option<AccountId>, LedgerError> {
+        let id: Option<String> = sqlx::query_scalar(
+            "SELECT id FROM accounts WHERE sort_code = $1 AND account_number = $2",
+        )
+        .bind(ident.sort_code.to_string())
+        .bind(ident.account_number.to_string())
+        .fetch_optional(self.store.pool())
+        .await?;
+        id.map(|i| AccountId::parse(i).map_err(|_| LedgerError::NotFound("account")))
+            .transpose()
+    }
+
+    /// A card authorisation: reserves `amount` (it lowers the available balance) and shows a
+    /// pending line, without posting anything yet.
+    pub async fn authorise_card(
+        &self,
+        account: &AccountId,
+        amount: Pence,
+        merchant: Merchant,
+    ) -> Result<TransactionId, LedgerError> {
+        positive(amount)?;
+        let mut tx = self.store.begin().await?;
+        let row = sqlx::query(
+            "UPDATE accounts SET pending_debits = pending_debits + $1 \
+             WHERE id = $2 AND status = 'Enabled' AND kind <> 'Internal' \
+               AND booked_balance - pending_debits - $1 + overdraft_limit >= 0 \
+             RETURNING id",
+        )
+        .bind(amount.0)
+        .bind(account.as_str())
+        .fetch_optional(tx.conn())
+        .await?;
+        if row.is_none() {
+            let status: Option<String> =
+                sqlx::query_scalar("SELECT status FROM accounts WHERE id = $1")
+                    .bind(account.as_str())
+                    .fetch_optional(tx.conn())
+                    .await?;
+            return Err(match status.as_deref() {
+                None => LedgerError::NotFound("account"),
+                Some("Enabled") => LedgerError::InsufficientFunds,
+                Some(_) => LedgerError::AccountNotEnabled(account.clone()),
+            });
+        }
+        let id = TransactionId::generate(self.ids.as_ref());
+        let now = self.clock.now();
+        let details = LineDetails {
+            description: merchant.name.clone(),
+            merchant: Some(merchant),
+            ..LineDetails::default()
+        };
+        insert_transaction(
+            &mut tx,
+            &id,
+            account,
+            None,
+            "Pending",
+            -amount,
+            now,
+            ProprietaryCode::CardPurchase,
+            &details,
+            None,
+        )
+        .await?;
+        let seq = record_event(
+            &mut tx,
+            LedgerEventKind::TransactionPending,
+            account,
+            Some(&id),
+            micros(now),
+        )
+        .await?;
+        tx.commit().await?;
+        self.notify(Some(seq));
+        Ok(id)
+    }
+
+    /// Settles a pending card authorisation, possibly for a different amount: the hold is
+    /// released and the settled amount is posted on the same transaction id.
+    pub async fn settle_card(
+        &self,
+        transaction: &TransactionId,
+        settled: Pence,
+    ) -> Result<Posted, LedgerError> {
+        positive(settled)?;
+        let mut tx = self.store.begin().await?;
+        let (account, _held) = self.take_hold(&mut tx, transaction).await?;
+        let entry = Entry {
+            idempotency_key: Some(format!("card-settle:{transaction}")),
+            code: ProprietaryCode::CardPurchase,
+            lines: vec![
+                // The merchant is paid whatever the balance now says: the bank honours what it
+                // authorised, so no funds check here.
+                line(account.clone(), -settled, false, LineDetails::default()),
+                bank_side(internal::CARD_SETTLEMENT, settled),
+            ],
+        };
+        let (posted, seq) = self
+            .post_in(
+                &mut tx,
+                &entry,
+                Some(Settles {
+                    account: &account,
+                    transaction,
+                }),
+            )
+            .await?;
+        tx.commit().await?;
+        self.notify(seq);
+        Ok(posted)
+    }
+
+    /// Drops a pending authorisation that will never settle: the hold goes, the line stays as Released.
+    pub async fn release_card(&self, transaction: &TransactionId) -> Result<(), LedgerError> {
+        let mut tx = self.store.begin().await?;
+        let (account, _) = self.take_hold(&mut tx, transaction).await?;
+        sqlx::query("UPDATE transactions SET status = 'Released' WHERE id = $1")
+            .bind(transaction.as_str())
+            .execute(tx.conn())
+            .await?;
+        let seq = record_event(
+            &mut tx,
+            LedgerEventKind::TransactionReleased,
+            &account,
+            Some(transaction),
+            micros(self.clock.now()),
+        )
+        .await?;
+        tx.commit().await?;
+        self.notify(Some(seq));
+        Ok(())
+    }
+
+    async fn take_hold(
+        &self,
+        tx: &mut bascule_store::WriteTx,
+        transaction: &TransactionId,
+    ) -> Result<(AccountId, Pence), LedgerError> {
+        let row = sqlx::query(
+            "SELECT account_id, amount FROM transactions WHERE id = $1 AND status = 'Pending'",
+        )
+        .bind(transaction.as_str())
+        .fetch_optional(tx.conn())
+        .await?
+        .ok_or(LedgerError::NotFound("pending transaction"))?;
+        let account = crate::rows::id(&row, "account_id", AccountId::parse)?;
+        let held = Pence(row.try_get("amount")?);
+        sqlx::query("UPDATE accounts SET pending_debits = pending_debits - $1 WHERE id = $2")
+            .bind(held.0)
+            .bind(account.as_str())
+            .execute(tx.conn())
+            .await?;
+        Ok((account, held))
+    }
+
+    /// An originator collects under a direct debit mandate. Direct debits are paid even into
+    /// an unarranged overdraft only if funds allow; otherwise the collection is refused.
+    pub async fn collect_direct_debit(
+        &self,
+        mandate: &DirectDebitId,
+        amount: Pence,
+        idempotency_key: Option<String>,
+    ) -> Result<Posted, LedgerError> {
+        positive(amount)?;
+        let row = sqlx::query(
+            "SELECT account_id, mandate_reference, originator_name FROM direct_debits \
+             WHERE id = $1 AND status = 'Active'",
+        )
+        .bind(mandate.as_str())
+        .fetch_optional(self.store.pool())
+        .await?
+        .ok_or(LedgerError::NotFound("active direct debit mandate"))?;
+        let account = crate::rows::id(&row, "account_id", AccountId::parse)?;
+        let originator: String = row.try_get("originator_name")?;
+        let reference: String = row.try_get("mandate_reference")?;
+        let mut tx = self.store.begin().await?;
+        let entry = Entry {
+            idempotency_key,
+            code: ProprietaryCode::DirectDebit,
+            lines: vec![
+                line(
+                    account.clone(),
+                    -amount,
+                    true,
+                    LineDetails {
+                        description: originator.clone(),
+                        reference: Some(reference),
+                        counterparty: Some(Counterparty {
+                            name: originator,
+                            sort_code: None,
+                            account_number: None,
+                        }),
+                        ..LineDetails::default()
+                    },
+                ),
+                bank_side(internal::PAYMENTS_CLEARING, amount),
+            ],
+        };
+        let (posted, seq) = self.post_in(&mut tx, &entry, None).await?;
+        if !posted.replayed {
+            sqlx::query(
+                "UPDATE direct_debits SET last_collected_at = $1, last_amount = $2 WHERE id = $3",
+            )
+            .bind(micros(posted.posted_at))
+            .bind(amount.0)
+            .bind(mandate.as_str())
+            .execute(tx.conn())
+            .await?;
+        }
+        tx.commit().await?;
+        self.notify(seq);
+        Ok(posted)
+    }
+}

@@ -1,0 +1,194 @@
+-- The built-in core banking ledger. Times are microseconds since the Unix epoch (UTC),
+-- money is integer pence, rates are decimal strings: the same shapes on SQLite and PostgreSQL.
+
+CREATE TABLE counters (
+    name  TEXT PRIMARY KEY,
+    value BIGINT NOT NULL
+);
+INSERT INTO counters (name, value) VALUES ('account_number', 0);
+
+CREATE TABLE customers (
+    id            TEXT PRIMARY KEY,
+    legal_name    TEXT NOT NULL,
+    date_of_birth TEXT NOT NULL,
+    email         TEXT NOT NULL,
+    phone         TEXT NOT NULL,
+    address_lines TEXT NOT NULL,
+    town          TEXT NOT NULL,
+    postcode      TEXT NOT NULL,
+    country       TEXT NOT NULL,
+    created_at    BIGINT NOT NULL
+);
+
+CREATE TABLE products (
+    id             TEXT PRIMARY KEY,
+    name           TEXT NOT NULL,
+    kind           TEXT NOT NULL,
+    interest_rate  TEXT,
+    monthly_fee    BIGINT NOT NULL,
+    overdraft_rate TEXT
+);
+
+CREATE TABLE accounts (
+    id                TEXT PRIMARY KEY,
+    customer_id       TEXT REFERENCES customers (id),
+    internal_code     TEXT UNIQUE,
+    kind              TEXT NOT NULL,
+    account_type      TEXT NOT NULL,
+    currency          TEXT NOT NULL,
+    sort_code         TEXT,
+    account_number    TEXT,
+    nickname          TEXT,
+    opened_on         TEXT NOT NULL,
+    status            TEXT NOT NULL,
+    closed_at         BIGINT,
+    parent_account_id TEXT REFERENCES accounts (id),
+    pot_name          TEXT,
+    pot_goal          BIGINT,
+    interest_rate     TEXT,
+    overdraft_limit   BIGINT NOT NULL,
+    product_id        TEXT REFERENCES products (id),
+    -- Cached from postings in the same transaction that writes them.
+    booked_balance    BIGINT NOT NULL DEFAULT 0,
+    pending_debits    BIGINT NOT NULL DEFAULT 0,
+    pending_credits   BIGINT NOT NULL DEFAULT 0,
+    created_seq       BIGINT NOT NULL,
+    UNIQUE (sort_code, account_number)
+);
+CREATE INDEX accounts_by_customer ON accounts (customer_id, created_seq);
+CREATE INDEX accounts_by_parent ON accounts (parent_account_id);
+
+CREATE TABLE ledger_transactions (
+    id              TEXT PRIMARY KEY,
+    idempotency_key TEXT UNIQUE,
+    code            TEXT NOT NULL,
+    posted_at       BIGINT NOT NULL
+);
+
+CREATE TABLE postings (
+    id                    INTEGER PRIMARY KEY AUTOINCREMENT,
+    ledger_transaction_id TEXT NOT NULL REFERENCES ledger_transactions (id),
+    account_id            TEXT NOT NULL REFERENCES accounts (id),
+    amount                BIGINT NOT NULL,
+    posted_at             BIGINT NOT NULL
+);
+CREATE INDEX postings_by_account ON postings (account_id, posted_at);
+CREATE INDEX postings_by_transaction ON postings (ledger_transaction_id);
+
+CREATE TABLE transactions (
+    id                          TEXT PRIMARY KEY,
+    account_id                  TEXT NOT NULL REFERENCES accounts (id),
+    ledger_transaction_id       TEXT REFERENCES ledger_transactions (id),
+    status                      TEXT NOT NULL,
+    credit_debit                TEXT NOT NULL,
+    amount                      BIGINT NOT NULL,
+    booked_at                   BIGINT NOT NULL,
+    value_at                    BIGINT NOT NULL,
+    description                 TEXT NOT NULL,
+    reference                   TEXT,
+    code                        TEXT NOT NULL,
+    merchant_name               TEXT,
+    merchant_category_code      TEXT,
+    counterparty_name           TEXT,
+    counterparty_sort_code      TEXT,
+    counterparty_account_number TEXT,
+    balance_after               BIGINT
+);
+CREATE INDEX transactions_by_account ON transactions (account_id, booked_at, id);
+
+CREATE TABLE interest_accruals (
+    account_id TEXT NOT NULL REFERENCES accounts (id),
+    day        TEXT NOT NULL,
+    balance    BIGINT NOT NULL,
+    accrued    TEXT NOT NULL,
+    PRIMARY KEY (account_id, day)
+);
+
+CREATE TABLE interest_payments (
+    account_id            TEXT NOT NULL REFERENCES accounts (id),
+    month                 TEXT NOT NULL,
+    amount                BIGINT NOT NULL,
+    ledger_transaction_id TEXT REFERENCES ledger_transactions (id),
+    PRIMARY KEY (account_id, month)
+);
+
+CREATE TABLE job_runs (
+    job      TEXT PRIMARY KEY,
+    last_day TEXT NOT NULL
+);
+
+CREATE TABLE beneficiaries (
+    id             TEXT PRIMARY KEY,
+    account_id     TEXT NOT NULL REFERENCES accounts (id),
+    name           TEXT NOT NULL,
+    sort_code      TEXT NOT NULL,
+    account_number TEXT NOT NULL,
+    reference      TEXT,
+    trusted        BIGINT NOT NULL
+);
+CREATE INDEX beneficiaries_by_account ON beneficiaries (account_id);
+
+CREATE TABLE standing_orders (
+    id                TEXT PRIMARY KEY,
+    account_id        TEXT NOT NULL REFERENCES accounts (id),
+    frequency         TEXT NOT NULL,
+    reference         TEXT NOT NULL,
+    creditor_name     TEXT NOT NULL,
+    sort_code         TEXT NOT NULL,
+    account_number    TEXT NOT NULL,
+    amount            BIGINT NOT NULL,
+    first_payment_on  TEXT NOT NULL,
+    next_payment_on   TEXT,
+    last_payment_on   TEXT,
+    final_payment_on  TEXT,
+    status            TEXT NOT NULL
+);
+CREATE INDEX standing_orders_by_account ON standing_orders (account_id);
+CREATE INDEX standing_orders_due ON standing_orders (status, next_payment_on);
+
+CREATE TABLE direct_debits (
+    id                TEXT PRIMARY KEY,
+    account_id        TEXT NOT NULL REFERENCES accounts (id),
+    mandate_reference TEXT NOT NULL,
+    originator_name   TEXT NOT NULL,
+    status            TEXT NOT NULL,
+    last_collected_at BIGINT,
+    last_amount       BIGINT
+);
+CREATE INDEX direct_debits_by_account ON direct_debits (account_id);
+
+CREATE TABLE scheduled_payments (
+    id             TEXT PRIMARY KEY,
+    account_id     TEXT NOT NULL REFERENCES accounts (id),
+    execute_on     TEXT NOT NULL,
+    amount         BIGINT NOT NULL,
+    reference      TEXT NOT NULL,
+    creditor_name  TEXT NOT NULL,
+    sort_code      TEXT NOT NULL,
+    account_number TEXT NOT NULL,
+    status         TEXT NOT NULL
+);
+CREATE INDEX scheduled_payments_by_account ON scheduled_payments (account_id);
+CREATE INDEX scheduled_payments_due ON scheduled_payments (status, execute_on);
+
+CREATE TABLE statements (
+    id              TEXT PRIMARY KEY,
+    account_id      TEXT NOT NULL REFERENCES accounts (id),
+    starts_at       BIGINT NOT NULL,
+    ends_at         BIGINT NOT NULL,
+    created_at      BIGINT NOT NULL,
+    opening_balance BIGINT NOT NULL,
+    closing_balance BIGINT NOT NULL,
+    total_credits   BIGINT NOT NULL,
+    total_debits    BIGINT NOT NULL,
+    UNIQUE (account_id, starts_at)
+);
+
+-- Every change the ledger makes, in commit order: what later feeds event notifications.
+CREATE TABLE ledger_events (
+    seq            INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind           TEXT NOT NULL,
+    account_id     TEXT NOT NULL,
+    transaction_id TEXT,
+    occurred_at    BIGINT NOT NULL
+);

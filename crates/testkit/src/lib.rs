@@ -1,0 +1,7 @@
+//! Bascule's test kit: a fresh database per test on SQLite and on PostgreSQL, a ledger on a
+//! movable clock, and `spawn_app()`, which runs the real server over TLS on ephemeral ports.
+//! Tests talk to Bascule the way a bank's systems and a TPP would.
+
+mod database;
+
+pub use database::{BACKENDS, TestDatabase, postgres_admin_url, test_database, test_ledger};
