@@ -1,1 +1,351 @@
-fn main() {}
+//! Bascule's benchmarks, run against the release build on a fresh database of either backend:
+//!
+//! * `transfers`: ledger transfers per second (each a balanced, funds-checked, durable posting
+//!   with its customer-visible lines), with N concurrent writers;
+//! * `reads`: latency of what an account-information call costs the ledger — one account's
+//!   balance plus its latest 100 transactions — with 10k or 1M postings in the ledger.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use bascule_core_banking::{CoreBanking, PageDirection, TransactionQuery};
+use bascule_domain::{
+    AccountId, AccountType, Counterparty, Pence, PostalAddress, ProprietaryCode, RandomIds,
+    SortCode, SystemClock,
+};
+use bascule_ledger::{Ledger, LedgerConfig, LedgerError, NewCurrentAccount, NewCustomer};
+use bascule_store::{Backend, Store, StoreOptions, sqlx};
+use bascule_testkit::test_database;
+use clap::{Parser, Subcommand};
+use time::macros::date;
+
+#[derive(Parser)]
+#[command(about = "Ledger benchmarks on SQLite and PostgreSQL")]
+struct Cli {
+    #[command(subcommand)]
+    bench: Bench,
+}
+
+#[derive(Subcommand)]
+enum Bench {
+    /// Transfers per second between random accounts.
+    Transfers {
+        #[arg(long, default_value = "sqlite")]
+        backend: Backend,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        #[arg(long, default_value_t = 4)]
+        concurrency: usize,
+        #[arg(long, default_value_t = 200)]
+        accounts: usize,
+    },
+    /// Balance + latest 100 transactions of one account, with `postings` postings in the ledger.
+    Reads {
+        #[arg(long, default_value = "sqlite")]
+        backend: Backend,
+        #[arg(long, default_value_t = 10_000)]
+        postings: u64,
+        #[arg(long, default_value_t = 2_000)]
+        iterations: usize,
+        #[arg(long, default_value_t = 1_000)]
+        accounts: usize,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    match Cli::parse().bench {
+        Bench::Transfers {
+            backend,
+            seconds,
+            concurrency,
+            accounts,
+        } => transfers(backend, seconds, concurrency, accounts).await,
+        Bench::Reads {
+            backend,
+            postings,
+            iterations,
+            accounts,
+        } => reads(backend, postings, iterations, accounts).await,
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn report(what: &str, backend: Backend, mut latencies: Vec<Duration>, elapsed: Duration) {
+    latencies.sort();
+    println!(
+        "{what} [{}]: {} ops in {:.1}s = {:.0} ops/s; p50 {:.3} ms, p99 {:.3} ms",
+        backend.as_str(),
+        latencies.len(),
+        elapsed.as_secs_f64(),
+        latencies.len() as f64 / elapsed.as_secs_f64(),
+        percentile(&latencies, 0.50).as_secs_f64() * 1e3,
+        percentile(&latencies, 0.99).as_secs_f64() * 1e3,
+    );
+}
+
+async fn ledger_on(url: &str) -> anyhow::Result<Ledger> {
+    let store = Store::connect(
+        url,
+        &StoreOptions {
+            max_connections: 16,
+            ..StoreOptions::default()
+        },
+    )
+    .await?;
+    Ok(Ledger::open(
+        store,
+        Arc::new(SystemClock),
+        Arc::new(RandomIds),
+        LedgerConfig {
+            sort_code: SortCode::parse("04-99-99")?,
+        },
+    )
+    .await?)
+}
+
+async fn open_funded_accounts(
+    ledger: &Ledger,
+    n: usize,
+    funds: Pence,
+) -> anyhow::Result<Vec<AccountId>> {
+    let mut ids = Vec::with_capacity(n);
+    for i in 0..n {
+        let c = ledger
+            .create_customer(NewCustomer {
+                legal_name: format!("Bench Customer {i}"),
+                date_of_birth: date!(1980 - 01 - 01),
+                email: format!("bench{i}@example.com"),
+                phone: "+447700900000".into(),
+                address: PostalAddress {
+                    lines: vec!["1 Bench Street".into()],
+                    town: "London".into(),
+                    postcode: "E1 6AN".into(),
+                    country: "GB".into(),
+                },
+            })
+            .await?;
+        let a = ledger
+            .open_current_account(NewCurrentAccount {
+                customer: c.id,
+                account_type: AccountType::Personal,
+                nickname: None,
+                overdraft_limit: Pence::ZERO,
+                product: None,
+            })
+            .await?;
+        if funds.0 > 0 {
+            ledger
+                .receive_payment(
+                    &a.id,
+                    funds,
+                    Counterparty {
+                        name: "Funding".into(),
+                        sort_code: None,
+                        account_number: None,
+                    },
+                    None,
+                    ProprietaryCode::FasterPayment,
+                    None,
+                )
+                .await?;
+        }
+        ids.push(a.id);
+    }
+    Ok(ids)
+}
+
+async fn transfers(
+    backend: Backend,
+    seconds: u64,
+    concurrency: usize,
+    accounts: usize,
+) -> anyhow::Result<()> {
+    let db = test_database(backend).await?;
+    let ledger = ledger_on(&db.url).await?;
+    let ids = Arc::new(
+        open_funded_accounts(&ledger, accounts.max(2), Pence::from_pounds(1_000_000)).await?,
+    );
+    let stop = Arc::new(AtomicBool::new(false));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for worker in 0..concurrency.max(1) {
+        let (ledger, ids, stop) = (ledger.clone(), ids.clone(), stop.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut n = worker as u64;
+            while !stop.load(Ordering::Relaxed) {
+                // A cheap deterministic spread over account pairs.
+                n = n
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let from = &ids[(n >> 33) as usize % ids.len()];
+                let to = &ids[((n >> 17) as usize + 1) % ids.len()];
+                if from == to {
+                    continue;
+                }
+                let t = Instant::now();
+                match ledger
+                    .transfer(from, to, Pence(1 + (n % 500) as i64), "bench", None)
+                    .await
+                {
+                    Ok(_) | Err(LedgerError::InsufficientFunds) => latencies.push(t.elapsed()),
+                    Err(e) => return Err(anyhow::Error::from(e)),
+                }
+            }
+            Ok(latencies)
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs(seconds)).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await??);
+    }
+    let elapsed = started.elapsed();
+    report(&format!("transfers x{concurrency}"), backend, all, elapsed);
+    anyhow::ensure!(
+        ledger.audit().await?.is_clean(),
+        "ledger audit failed after the run"
+    );
+    Ok(())
+}
+
+/// Fills the ledger with `postings` postings (half as many two-leg transfers between
+/// `accounts` accounts, each with its customer-visible lines) in a few set-based statements —
+/// the same rows the ledger writes, far faster than posting them one by one.
+async fn bulk_load(ledger: &Ledger, ids: &[AccountId], postings: u64) -> anyhow::Result<()> {
+    let pool = ledger.store().pool();
+    let mut tx = ledger.store().begin().await?;
+    sqlx::query("CREATE TABLE bench_accounts (k BIGINT PRIMARY KEY, id TEXT NOT NULL)")
+        .execute(tx.conn())
+        .await?;
+    for (k, id) in ids.iter().enumerate() {
+        sqlx::query("INSERT INTO bench_accounts (k, id) VALUES ($1, $2)")
+            .bind(k as i64)
+            .bind(id.as_str())
+            .execute(tx.conn())
+            .await?;
+    }
+    let transfers = (postings / 2) as i64;
+    let k = ids.len() as i64;
+    // Start a year ago in microseconds, one transfer a second.
+    let base =
+        (time::OffsetDateTime::now_utc() - time::Duration::days(365)).unix_timestamp() * 1_000_000;
+    sqlx::query(
+        "CREATE TABLE bench_seq AS WITH RECURSIVE seq(n) AS \
+         (SELECT 0 UNION ALL SELECT n + 1 FROM seq WHERE n + 1 < $1) SELECT n FROM seq",
+    )
+    .bind(transfers)
+    .execute(tx.conn())
+    .await?;
+    sqlx::query(
+        "INSERT INTO ledger_transactions (id, idempotency_key, code, posted_at) \
+         SELECT 'bench-' || n, NULL, 'TRANSFER', $1 + n * 1000000 FROM bench_seq",
+    )
+    .bind(base)
+    .execute(tx.conn())
+    .await?;
+    for (leg, sign, pick) in [("d", -1i64, "n % $2"), ("c", 1, "(n + 1) % $2")] {
+        let postings_sql = format!(
+            "INSERT INTO postings (ledger_transaction_id, account_id, amount, posted_at) \
+             SELECT 'bench-' || n, a.id, {sign} * (100 + n % 900), $1 + n * 1000000 \
+             FROM bench_seq JOIN bench_accounts a ON a.k = {pick}"
+        );
+        sqlx::query(sqlx::AssertSqlSafe(postings_sql))
+            .bind(base)
+            .bind(k)
+            .execute(tx.conn())
+            .await?;
+        let lines_sql = format!(
+            "INSERT INTO transactions (id, account_id, ledger_transaction_id, status, credit_debit, \
+             amount, booked_at, value_at, description, code) \
+             SELECT 'bench-{leg}-' || n, a.id, 'bench-' || n, 'Booked', '{}', 100 + n % 900, \
+             $1 + n * 1000000, $1 + n * 1000000, 'Bench transfer', 'TRANSFER' \
+             FROM bench_seq JOIN bench_accounts a ON a.k = {pick}",
+            if sign < 0 { "Debit" } else { "Credit" }
+        );
+        sqlx::query(sqlx::AssertSqlSafe(lines_sql))
+            .bind(base)
+            .bind(k)
+            .execute(tx.conn())
+            .await?;
+    }
+    sqlx::query(
+        "UPDATE accounts SET booked_balance = \
+         (SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM postings p WHERE p.account_id = accounts.id)",
+    )
+    .execute(tx.conn())
+    .await?;
+    sqlx::query("DROP TABLE bench_seq")
+        .execute(tx.conn())
+        .await?;
+    sqlx::query("DROP TABLE bench_accounts")
+        .execute(tx.conn())
+        .await?;
+    tx.commit().await?;
+    let _ = pool;
+    Ok(())
+}
+
+async fn reads(
+    backend: Backend,
+    postings: u64,
+    iterations: usize,
+    accounts: usize,
+) -> anyhow::Result<()> {
+    let db = test_database(backend).await?;
+    let ledger = ledger_on(&db.url).await?;
+    let ids = open_funded_accounts(&ledger, accounts.max(2), Pence::ZERO).await?;
+    let loading = Instant::now();
+    bulk_load(&ledger, &ids, postings)
+        .await
+        .context("bulk load")?;
+    if backend == Backend::Postgres {
+        sqlx::query("ANALYZE")
+            .execute(ledger.store().pool())
+            .await?;
+    }
+    println!(
+        "loaded {postings} postings in {:.1}s",
+        loading.elapsed().as_secs_f64()
+    );
+    anyhow::ensure!(
+        ledger.audit().await?.is_clean(),
+        "bulk-loaded ledger does not audit clean"
+    );
+    let query = TransactionQuery {
+        limit: 100,
+        direction: PageDirection::Backward,
+        ..Default::default()
+    };
+    let mut latencies = Vec::with_capacity(iterations);
+    let started = Instant::now();
+    for i in 0..iterations {
+        let account = &ids[i % ids.len()];
+        let t = Instant::now();
+        let balance = ledger.balances(std::slice::from_ref(account)).await?;
+        let page = ledger.transactions(account, &query).await?;
+        latencies.push(t.elapsed());
+        anyhow::ensure!(
+            balance.len() == 1 && !page.transactions.is_empty(),
+            "empty read"
+        );
+    }
+    report(
+        &format!("balance + last 100 transactions, {postings} postings"),
+        backend,
+        latencies,
+        started.elapsed(),
+    );
+    Ok(())
+}

@@ -267,6 +267,19 @@ impl Ledger {
                 .map_err(|_| bascule_store::StoreError::corrupt("accrual"))?;
             *months.entry(get(&row, "month")?).or_default() += accrued;
         }
+        // A closed pot sent its money home to its parent, and interest it earned before closing
+        // follows it there: a closed pot takes no postings.
+        let row = sqlx::query("SELECT status, parent_account_id FROM accounts WHERE id = $1")
+            .bind(pot.as_str())
+            .fetch_one(self.store.pool())
+            .await?;
+        let status: String = get(&row, "status")?;
+        let parent: Option<String> = get(&row, "parent_account_id")?;
+        let payee = match (status.as_str(), parent) {
+            ("Closed", Some(parent)) => AccountId::parse(parent)
+                .map_err(|_| bascule_store::StoreError::corrupt("parent account"))?,
+            _ => pot.clone(),
+        };
         let mut paid = 0;
         for (month, accrued) in months {
             let amount = interest::monthly_payment(accrued);
@@ -285,7 +298,7 @@ impl Ledger {
                             details: LineDetails::default(),
                         },
                         EntryLine {
-                            account: pot.clone(),
+                            account: payee.clone(),
                             amount,
                             check_funds: false,
                             details: LineDetails {
@@ -295,7 +308,13 @@ impl Ledger {
                         },
                     ],
                 };
-                let (posted, last) = self.post_in(&mut tx, &entry, None).await?;
+                let (posted, last) = match self.post_in(&mut tx, &entry, None).await {
+                    Ok(done) => done,
+                    // The payee takes no postings now (disabled): the month stays unpaid and is
+                    // paid on a later run, rather than failing every job for every account.
+                    Err(e) if refused(&e) => continue,
+                    Err(e) => return Err(e),
+                };
                 ltx = Some(posted.ledger_transaction_id);
                 seq = last;
             }

@@ -387,8 +387,13 @@ impl Ledger {
         tx: &mut bascule_store::WriteTx,
         transaction: &TransactionId,
     ) -> Result<(AccountId, Pence), LedgerError> {
+        // Claim the pending line with a (no-op) UPDATE rather than a plain SELECT: it row-locks
+        // the line, so on PostgreSQL a concurrent settle or release of the same authorisation
+        // waits here, re-reads the status once we commit, and finds nothing pending — instead
+        // of taking the hold off the balance a second time.
         let row = sqlx::query(
-            "SELECT account_id, amount FROM transactions WHERE id = $1 AND status = 'Pending'",
+            "UPDATE transactions SET status = 'Pending' WHERE id = $1 AND status = 'Pending' \
+             RETURNING account_id, amount",
         )
         .bind(transaction.as_str())
         .fetch_optional(tx.conn())

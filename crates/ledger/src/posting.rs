@@ -136,10 +136,10 @@ impl Ledger {
             })
             .collect();
         validate_legs(&legs)?;
-        if let Some(key) = &entry.idempotency_key {
-            if let Some(done) = self.replay(tx, key).await? {
-                return Ok((done, None));
-            }
+        if let Some(key) = &entry.idempotency_key
+            && let Some(done) = self.replay(tx, key).await?
+        {
+            return Ok((done, None));
         }
         let now = self.clock.now();
         let at = micros(now);

@@ -44,7 +44,7 @@ where
     row.try_get(col).map_err(StoreError::Database)
 }
 
-fn corrupt<T, E>(what: &str) -> impl FnOnce(E) -> StoreError + '_ {
+fn corrupt<E>(what: &str) -> impl FnOnce(E) -> StoreError + '_ {
     move |_| StoreError::corrupt(what.to_owned())
 }
 
@@ -54,7 +54,7 @@ pub(crate) fn id<T>(
     parse: fn(String) -> Result<T, bascule_domain::InvalidId>,
 ) -> Result<T, StoreError> {
     let raw: String = get(row, col)?;
-    parse(raw).map_err(|_| StoreError::corrupt(format!("{col}")))
+    parse(raw).map_err(|_| StoreError::corrupt(col))
 }
 
 pub(crate) fn identification(
@@ -63,8 +63,8 @@ pub(crate) fn identification(
 ) -> Result<Option<SortCodeAccountNumber>, StoreError> {
     match (sort_code, number) {
         (Some(s), Some(n)) => Ok(Some(SortCodeAccountNumber {
-            sort_code: SortCode::parse(&s).map_err(corrupt::<(), _>("sort code"))?,
-            account_number: AccountNumber::parse(&n).map_err(corrupt::<(), _>("account number"))?,
+            sort_code: SortCode::parse(&s).map_err(corrupt("sort code"))?,
+            account_number: AccountNumber::parse(&n).map_err(corrupt("account number"))?,
         })),
         _ => Ok(None),
     }
@@ -85,7 +85,7 @@ pub(crate) fn account(row: &AnyRow) -> Result<Account, StoreError> {
     let parent: Option<String> = get(row, "parent_account_id")?;
     let pot = match parent {
         Some(p) => Some(Pot {
-            parent: AccountId::parse(p).map_err(corrupt::<(), _>("parent"))?,
+            parent: AccountId::parse(p).map_err(corrupt("parent"))?,
             name: get::<Option<String>>(row, "pot_name")?.unwrap_or_default(),
             goal: get::<Option<i64>>(row, "pot_goal")?.map(Pence),
         }),
@@ -99,11 +99,11 @@ pub(crate) fn account(row: &AnyRow) -> Result<Account, StoreError> {
         customer_id: get::<Option<String>>(row, "customer_id")?
             .map(CustomerId::parse)
             .transpose()
-            .map_err(corrupt::<(), _>("customer id"))?,
+            .map_err(corrupt("customer id"))?,
         kind,
         account_type: AccountType::parse(&account_type)
             .ok_or_else(|| StoreError::corrupt("account type"))?,
-        currency: Currency::parse(&currency).map_err(corrupt::<(), _>("currency"))?,
+        currency: Currency::parse(&currency).map_err(corrupt("currency"))?,
         identification: identification(get(row, "sort_code")?, get(row, "account_number")?)?,
         nickname: get(row, "nickname")?,
         opened_on: parse_date(&get::<String>(row, "opened_on")?)?,
@@ -117,7 +117,7 @@ pub(crate) fn account(row: &AnyRow) -> Result<Account, StoreError> {
         product_id: get::<Option<String>>(row, "product_id")?
             .map(ProductId::parse)
             .transpose()
-            .map_err(corrupt::<(), _>("product id"))?,
+            .map_err(corrupt("product id"))?,
     })
 }
 
@@ -148,11 +148,11 @@ pub(crate) fn transaction(row: &AnyRow) -> Result<Transaction, StoreError> {
             sort_code: get::<Option<String>>(row, "counterparty_sort_code")?
                 .map(|s| SortCode::parse(&s))
                 .transpose()
-                .map_err(corrupt::<(), _>("counterparty sort code"))?,
+                .map_err(corrupt("counterparty sort code"))?,
             account_number: get::<Option<String>>(row, "counterparty_account_number")?
                 .map(|s| AccountNumber::parse(&s))
                 .transpose()
-                .map_err(corrupt::<(), _>("counterparty account number"))?,
+                .map_err(corrupt("counterparty account number"))?,
         }),
         None => None,
     };

@@ -1,1 +1,15 @@
-//! placeholder
+//! Bascule's server: configuration (defaults, file, `BASCULE_*` environment), start-up (store,
+//! ledger, certificates), the composed router of every area, background jobs, logging and
+//! graceful shutdown. Each area (operations, sandbox tools, and later the authorisation server,
+//! the Open Banking APIs and the customer's pages) brings its own router and error format;
+//! this crate only puts them together.
+
+mod config;
+mod ops;
+mod pages;
+mod run;
+mod sandbox;
+pub mod telemetry;
+
+pub use config::{Config, ConfigError, LogFormat};
+pub use run::{AppState, RunningServer, ServerError, start};

@@ -1,3 +1,12 @@
 //! The ledger's integration tests, each on SQLite and on PostgreSQL.
 
+mod closing;
+mod concurrency;
+mod crash;
+mod demo;
+mod interest;
+mod pagination;
+mod properties;
+mod schedules;
 mod smoke;
+mod support;

@@ -1,0 +1,132 @@
+//! The `bascule` binary as a newcomer runs it: `bascule demo` builds the bank, serves it over
+//! TLS with the files a TPP needs, stops on SIGTERM, and reuses its data on the next start.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use bascule_testkit::https_client;
+
+struct Demo {
+    child: Child,
+    url: String,
+    output: Vec<String>,
+}
+
+fn start_demo(data_dir: &Path) -> anyhow::Result<Demo> {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bascule"))
+        .args(["demo", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let stdout = child
+        .stdout
+        .take()
+        .ok_or_else(|| anyhow::anyhow!("no stdout"))?;
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut output = Vec::new();
+    loop {
+        let line = rx.recv_timeout(Duration::from_secs(180))?;
+        let done = line.starts_with("Data directory:");
+        output.push(line);
+        if done {
+            break;
+        }
+    }
+    let url = output
+        .iter()
+        .find_map(|l| l.strip_prefix("Bascule demo bank is running at "))
+        .ok_or_else(|| anyhow::anyhow!("no URL printed: {output:?}"))?
+        .trim()
+        .to_owned();
+    Ok(Demo { child, url, output })
+}
+
+fn terminate(mut demo: Demo) -> anyhow::Result<()> {
+    let status = Command::new("kill")
+        .args(["-TERM", &demo.child.id().to_string()])
+        .status()?;
+    anyhow::ensure!(status.success(), "kill -TERM failed");
+    for _ in 0..100 {
+        if let Some(exit) = demo.child.try_wait()? {
+            anyhow::ensure!(exit.success(), "demo exited with {exit}");
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    demo.child.kill()?;
+    anyhow::bail!("demo did not stop on SIGTERM within 10 s")
+}
+
+#[tokio::test]
+async fn the_demo_starts_serves_over_mtls_and_reuses_its_data() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let data = dir.path().join("data");
+    let demo = start_demo(&data)?;
+    assert!(
+        demo.output
+            .iter()
+            .any(|l| l.starts_with("Built 6 customers")),
+        "{:?}",
+        demo.output
+    );
+    let customers: Vec<&String> = demo
+        .output
+        .iter()
+        .filter(|l| l.contains("@example.com"))
+        .collect();
+    assert!(customers.len() >= 5, "{:?}", demo.output);
+
+    let tpp = data.join("tpp");
+    let ca = std::fs::read_to_string(tpp.join("ca.pem"))?;
+    let ready = https_client(&ca, None)?
+        .get(format!("{}/health/ready", demo.url))
+        .send()
+        .await?;
+    assert_eq!(ready.status(), 200);
+    let identity = bascule_tls::IssuedCertificate::read_from(
+        &tpp.join("transport.crt.pem"),
+        &tpp.join("transport.key.pem"),
+    )?;
+    let seen: serde_json::Value = https_client(&ca, Some(&identity))?
+        .get(format!("{}/sandbox/tls/client-certificate", demo.url))
+        .send()
+        .await?
+        .json()
+        .await?;
+    assert!(
+        seen["subject_dn"]
+            .as_str()
+            .unwrap_or("")
+            .contains("CN=demo-tpp-app")
+    );
+    let first_customers: Vec<String> = customers.into_iter().cloned().collect();
+    terminate(demo)?;
+
+    // Second start: same data directory, nothing rebuilt, the same bank.
+    let again = start_demo(&data)?;
+    assert!(
+        !again.output.iter().any(|l| l.starts_with("Building")),
+        "{:?}",
+        again.output
+    );
+    let second: Vec<String> = again
+        .output
+        .iter()
+        .filter(|l| l.contains("@example.com"))
+        .cloned()
+        .collect();
+    assert_eq!(first_customers, second);
+    terminate(again)?;
+    Ok(())
+}

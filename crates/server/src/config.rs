@@ -1,0 +1,173 @@
+//! Configuration: built-in defaults, then a TOML file, then `BASCULE_*` environment variables
+//! (nested keys with `__`, e.g. `BASCULE_BANK__SORT_CODE`), then command-line flags.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration is invalid: {0}")]
+    Invalid(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Pretty in a terminal, JSON otherwise.
+    #[default]
+    Auto,
+    Json,
+    Pretty,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BankConfig {
+    pub name: String,
+    /// The sort code of the accounts this bank opens.
+    pub sort_code: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Config {
+    /// Where the server listens (HTTPS only).
+    pub listen: SocketAddr,
+    /// The address TPPs and customers use, for links and (later) the issuer.
+    pub public_url: Option<String>,
+    /// Certificates, the SQLite database and the demo's TPP files live here.
+    pub data_dir: PathBuf,
+    /// `sqlite://...` or `postgres://...`; defaults to `bascule.db` in the data directory.
+    pub database_url: Option<String>,
+    pub database_max_connections: u32,
+    pub bank: BankConfig,
+    /// Host names and IPs the server certificate covers.
+    pub server_hosts: Vec<String>,
+    /// Extra PEM files of roots trusted for client certificates (e.g. the real OB directory's),
+    /// besides the sandbox CA.
+    pub client_ca_files: Vec<PathBuf>,
+    pub log_format: LogFormat,
+    pub log_level: String,
+    /// How long in-flight requests may take to finish at shutdown.
+    pub shutdown_drain_seconds: u64,
+    /// How often the ledger's daily jobs are checked (they are idempotent).
+    pub jobs_interval_seconds: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8443)),
+            public_url: None,
+            data_dir: PathBuf::from("bascule-data"),
+            database_url: None,
+            database_max_connections: 16,
+            bank: BankConfig {
+                name: "Bascule Demo Bank".into(),
+                sort_code: "04-99-99".into(),
+            },
+            server_hosts: vec!["localhost".into(), "127.0.0.1".into(), "::1".into()],
+            client_ca_files: Vec::new(),
+            log_format: LogFormat::Auto,
+            log_level: "info".into(),
+            shutdown_drain_seconds: 10,
+            jobs_interval_seconds: 300,
+        }
+    }
+}
+
+impl Config {
+    /// Defaults ← `file` (if given) ← `BASCULE_*` environment.
+    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(file) = file {
+            if !file.exists() {
+                return Err(ConfigError::Invalid(format!(
+                    "{} does not exist",
+                    file.display()
+                )));
+            }
+            figment = figment.merge(Toml::file(file));
+        }
+        figment
+            .merge(Env::prefixed("BASCULE_").split("__"))
+            .extract()
+            .map_err(|e| ConfigError::Invalid(e.to_string()))
+    }
+
+    pub fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| bascule_store::sqlite_url(&self.data_dir.join("bascule.db")))
+    }
+
+    pub fn public_url(&self, bound: SocketAddr) -> String {
+        self.public_url.clone().unwrap_or_else(|| {
+            let host = if bound.ip().is_loopback() {
+                "localhost".to_owned()
+            } else {
+                bound.ip().to_string()
+            };
+            format!("https://{host}:{}", bound.port())
+        })
+    }
+
+    /// The configuration as it may be printed: credentials in URLs are masked.
+    pub fn redacted(&self) -> String {
+        let mut shown = self.clone();
+        shown.database_url = Some(redact_url(&self.database_url()));
+        toml_like(&shown)
+    }
+}
+
+fn toml_like(c: &Config) -> String {
+    serde_json::to_string(c).unwrap_or_else(|_| "<unprintable>".into())
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`; also masks `password=` parameters.
+pub(crate) fn redact_url(url: &str) -> String {
+    let mut out = url.to_owned();
+    if let Some((scheme, rest)) = url.split_once("://")
+        && let Some((userinfo, host)) = rest.split_once('@')
+        && let Some((user, _)) = userinfo.split_once(':')
+    {
+        out = format!("{scheme}://{user}:***@{host}");
+    }
+    if let Some(i) = out.find("password=") {
+        let end = out[i..].find('&').map(|e| i + e).unwrap_or(out.len());
+        out.replace_range(i + "password=".len()..end, "***");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_passwords_never_print() {
+        assert_eq!(
+            redact_url("postgres://bank:s3cret@db:5432/bascule"),
+            "postgres://bank:***@db:5432/bascule"
+        );
+        assert_eq!(
+            redact_url("postgres://db/bascule?user=bank&password=s3cret&sslmode=require"),
+            "postgres://db/bascule?user=bank&password=***&sslmode=require"
+        );
+        assert_eq!(
+            redact_url("sqlite://data/bascule.db?mode=rwc"),
+            "sqlite://data/bascule.db?mode=rwc"
+        );
+    }
+
+    #[test]
+    fn redacted_config_hides_the_database_password() {
+        let c = Config {
+            database_url: Some("postgres://u:topsecret@h/db".into()),
+            ..Config::default()
+        };
+        assert!(!c.redacted().contains("topsecret"));
+    }
+}

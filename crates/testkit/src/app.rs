@@ -1,0 +1,135 @@
+//! `spawn_app()`: the real server, over TLS, on an ephemeral port, with its own data directory
+//! and database, a clock the test moves, and HTTPS clients with and without a TPP transport
+//! certificate issued by the server's sandbox CA.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use bascule_domain::ManualClock;
+use bascule_ledger::Ledger;
+use bascule_server::{Config, RunningServer};
+use bascule_store::Backend;
+use bascule_tls::{ClientSubject, IssuedCertificate};
+use rustls_pki_types::CertificateDer;
+use rustls_pki_types::pem::PemObject;
+use tempfile::TempDir;
+use time::macros::datetime;
+
+use crate::{TestDatabase, test_database};
+
+pub struct TestApp {
+    pub base_url: String,
+    pub addr: std::net::SocketAddr,
+    pub clock: Arc<ManualClock>,
+    pub ledger: Ledger,
+    /// The sandbox CA's certificate (PEM): what TPPs trust the bank's server certificate with.
+    pub ca_pem: String,
+    /// A TPP transport certificate issued by the sandbox CA.
+    pub tpp_certificate: IssuedCertificate,
+    /// Trusts the bank, presents no client certificate (a browser, an ops probe).
+    pub client: reqwest::Client,
+    /// Trusts the bank and presents `tpp_certificate` (a TPP).
+    pub tpp_client: reqwest::Client,
+    pub data_dir: TempDir,
+    server: Option<RunningServer>,
+    pub db: TestDatabase,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base_url, path)
+    }
+
+    /// A client presenting another TPP transport certificate from the same CA.
+    pub fn client_with(
+        &self,
+        identity: Option<&IssuedCertificate>,
+    ) -> anyhow::Result<reqwest::Client> {
+        https_client(&self.ca_pem, identity)
+    }
+
+    pub fn issue_tpp_certificate(
+        &self,
+        organisation_id: &str,
+        software_id: &str,
+    ) -> anyhow::Result<IssuedCertificate> {
+        let ca = bascule_tls::CertificateAuthority::load_or_create(
+            &self.data_dir.path().join("ca"),
+            bascule_domain::Clock::now(self.clock.as_ref()),
+        )?;
+        Ok(ca.issue_client_certificate(
+            &ClientSubject {
+                organisation_id: organisation_id.into(),
+                organisation_name: format!("Test TPP {organisation_id}"),
+                software_id: software_id.into(),
+            },
+            bascule_domain::Clock::now(self.clock.as_ref()),
+        )?)
+    }
+
+    pub async fn shutdown(mut self) -> anyhow::Result<()> {
+        if let Some(server) = self.server.take() {
+            server.shutdown().await?;
+        }
+        Ok(())
+    }
+}
+
+pub fn https_client(
+    ca_pem: &str,
+    identity: Option<&IssuedCertificate>,
+) -> anyhow::Result<reqwest::Client> {
+    let ca = CertificateDer::from_pem_slice(ca_pem.as_bytes()).context("CA certificate")?;
+    let tls = bascule_tls::client_config(&ca, identity)?;
+    Ok(reqwest::Client::builder()
+        .use_preconfigured_tls(Arc::unwrap_or_clone(tls))
+        .build()?)
+}
+
+/// The server on `backend` with default test settings.
+pub async fn spawn_app(backend: Backend) -> anyhow::Result<TestApp> {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// The server on `backend`, after `adjust` had its say on the configuration.
+pub async fn spawn_app_with(
+    backend: Backend,
+    adjust: impl FnOnce(&mut Config),
+) -> anyhow::Result<TestApp> {
+    let db = test_database(backend).await?;
+    let data_dir = tempfile::tempdir()?;
+    let clock = Arc::new(ManualClock::new(datetime!(2026-01-05 09:00 UTC)));
+    let mut config = Config {
+        listen: "127.0.0.1:0".parse()?,
+        data_dir: data_dir.path().to_path_buf(),
+        database_url: Some(db.url.clone()),
+        database_max_connections: 8,
+        jobs_interval_seconds: 3600,
+        shutdown_drain_seconds: 2,
+        ..Config::default()
+    };
+    adjust(&mut config);
+    let server = bascule_server::start(config, clock.clone(), std::future::pending()).await?;
+    let ca_pem = server.state.ca.certificate_pem().to_owned();
+    let tpp_certificate = server.state.ca.issue_client_certificate(
+        &ClientSubject {
+            organisation_id: "0015800001041RHAAY".into(),
+            organisation_name: "Test TPP Ltd".into(),
+            software_id: "test-software".into(),
+        },
+        bascule_domain::Clock::now(clock.as_ref()),
+    )?;
+    Ok(TestApp {
+        base_url: format!("https://localhost:{}", server.addr.port()),
+        addr: server.addr,
+        ledger: server.state.ledger.clone(),
+        client: https_client(&ca_pem, None)?,
+        tpp_client: https_client(&ca_pem, Some(&tpp_certificate))?,
+        ca_pem,
+        tpp_certificate,
+        clock,
+        data_dir,
+        server: Some(server),
+        db,
+    })
+}

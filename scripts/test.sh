@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Bascule's whole test suite: formatting, lints, and every test — each store and ledger test on
+# SQLite and on PostgreSQL. PostgreSQL is required: if none answers on 127.0.0.1:5432 this script
+# installs and starts Debian's (as root, or through sudo), and fails loudly if it cannot.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '\n==> %s\n' "$*"; }
+die() { printf '\nERROR: %s\n' "$*" >&2; exit 1; }
+
+pg_port_open() { (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@";
+  elif command -v sudo >/dev/null 2>&1; then sudo "$@";
+  else die "PostgreSQL is missing and this user cannot install it (not root, no sudo). Start PostgreSQL 15+ on 127.0.0.1:5432 or set BASCULE_TEST_POSTGRES_URL."; fi
+}
+
+ensure_postgres() {
+  if [ -n "${BASCULE_TEST_POSTGRES_URL:-}" ]; then
+    say "Using PostgreSQL at the configured BASCULE_TEST_POSTGRES_URL"
+    return
+  fi
+  if pg_port_open; then
+    say "PostgreSQL answers on 127.0.0.1:5432"
+    return
+  fi
+  if ! command -v pg_ctlcluster >/dev/null 2>&1; then
+    say "Installing PostgreSQL (Debian package)"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql
+  fi
+  local version
+  version=$(ls /etc/postgresql | sort -V | tail -n 1)
+  [ -n "$version" ] || die "PostgreSQL is installed but has no cluster under /etc/postgresql"
+  say "Starting PostgreSQL $version"
+  as_root pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+  for _ in $(seq 1 30); do pg_port_open && break; sleep 1; done
+  pg_port_open || die "PostgreSQL did not start on 127.0.0.1:5432"
+  # Debian's default asks TCP clients for a password: give the tests one.
+  as_root su postgres -c "psql -q -c \"ALTER USER postgres PASSWORD 'postgres'\"" >/dev/null
+  export BASCULE_TEST_POSTGRES_URL="postgres://postgres:postgres@127.0.0.1:5432/postgres"
+}
+
+command -v cargo >/dev/null 2>&1 || die "cargo is required (https://rustup.rs)"
+ensure_postgres
+
+say "Formatting"
+cargo fmt --all -- --check
+
+say "Lints"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+say "Tests (SQLite and PostgreSQL)"
+cargo test --workspace --locked
