@@ -52,4 +52,16 @@ say "Lints"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 say "Tests (SQLite and PostgreSQL)"
-cargo test --workspace --locked
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+set +e
+cargo test --workspace --locked 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+# One closing line for the whole run, summed over every test binary.
+passed=$(grep -oE '^test result: .* ([0-9]+) passed' "$log" | grep -oE '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
+failed=$(grep -oE '^test result: .* ([0-9]+) failed' "$log" | grep -oE '[0-9]+ failed' | awk '{s+=$1} END {print s+0}')
+[ "$status" -eq 0 ] || die "tests failed ($failed failed)"
+[ "$passed" -gt 0 ] || die "no test ran"
+echo
+echo "tests: $passed passed, $failed failed"

@@ -78,7 +78,7 @@ impl Ledger {
 
     pub async fn create_product(&self, new: NewProduct) -> Result<ProductId, LedgerError> {
         let id = ProductId::generate(self.ids.as_ref());
-        sqlx::query(
+        self.store.write(sqlx::query(
             "INSERT INTO products (id, name, kind, interest_rate, monthly_fee, overdraft_rate) \
              VALUES ($1, $2, $3, $4, $5, $6)",
         )
@@ -88,8 +88,7 @@ impl Ledger {
         .bind(new.interest_rate.map(|r| r.to_string()))
         .bind(new.monthly_fee.0)
         .bind(new.overdraft_rate.map(|r| r.to_string()))
-        .execute(self.store.pool())
-        .await?;
+        ).await?;
         Ok(id)
     }
 
@@ -98,7 +97,7 @@ impl Ledger {
             return Err(LedgerError::Invalid("a customer needs a legal name".into()));
         }
         let id = CustomerId::generate(self.ids.as_ref());
-        sqlx::query(
+        self.store.write(sqlx::query(
             "INSERT INTO customers (id, legal_name, date_of_birth, email, phone, address_lines, \
              town, postcode, country, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
@@ -112,8 +111,7 @@ impl Ledger {
         .bind(&new.address.postcode)
         .bind(&new.address.country)
         .bind(micros(self.clock.now()))
-        .execute(self.store.pool())
-        .await?;
+        ).await?;
         Ok(Customer {
             id,
             legal_name: new.legal_name,

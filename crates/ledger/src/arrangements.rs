@@ -69,19 +69,21 @@ impl Ledger {
             reference: new.reference,
             trusted: new.trusted,
         };
-        sqlx::query(
-            "INSERT INTO beneficiaries (id, account_id, name, sort_code, account_number, \
+        self.store
+            .write(
+                sqlx::query(
+                    "INSERT INTO beneficiaries (id, account_id, name, sort_code, account_number, \
              reference, trusted) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(b.id.as_str())
-        .bind(b.account_id.as_str())
-        .bind(&b.name)
-        .bind(b.creditor.sort_code.to_string())
-        .bind(b.creditor.account_number.to_string())
-        .bind(b.reference.as_deref())
-        .bind(i64::from(b.trusted))
-        .execute(self.store.pool())
-        .await?;
+                )
+                .bind(b.id.as_str())
+                .bind(b.account_id.as_str())
+                .bind(&b.name)
+                .bind(b.creditor.sort_code.to_string())
+                .bind(b.creditor.account_number.to_string())
+                .bind(b.reference.as_deref())
+                .bind(i64::from(b.trusted)),
+            )
+            .await?;
         Ok(b)
     }
 
@@ -117,7 +119,7 @@ impl Ledger {
             final_payment_on: new.final_payment_on,
             status: ScheduleStatus::Active,
         };
-        sqlx::query(
+        self.store.write(sqlx::query(
             "INSERT INTO standing_orders (id, account_id, frequency, reference, creditor_name, \
              sort_code, account_number, amount, first_payment_on, next_payment_on, \
              final_payment_on, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, 'Active')",
@@ -132,8 +134,7 @@ impl Ledger {
         .bind(so.amount.0)
         .bind(date_str(so.first_payment_on))
         .bind(so.final_payment_on.map(date_str))
-        .execute(self.store.pool())
-        .await?;
+        ).await?;
         Ok(so)
     }
 
@@ -151,7 +152,7 @@ impl Ledger {
             last_collected_at: None,
             last_amount: None,
         };
-        sqlx::query(
+        self.store.write(sqlx::query(
             "INSERT INTO direct_debits (id, account_id, mandate_reference, originator_name, status) \
              VALUES ($1, $2, $3, $4, 'Active')",
         )
@@ -159,8 +160,7 @@ impl Ledger {
         .bind(dd.account_id.as_str())
         .bind(&dd.mandate_reference)
         .bind(&dd.originator_name)
-        .execute(self.store.pool())
-        .await?;
+        ).await?;
         Ok(dd)
     }
 
@@ -184,7 +184,7 @@ impl Ledger {
             creditor: new.creditor,
             status: ScheduleStatus::Active,
         };
-        sqlx::query(
+        self.store.write(sqlx::query(
             "INSERT INTO scheduled_payments (id, account_id, execute_on, amount, reference, \
              creditor_name, sort_code, account_number, status) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'Active')",
@@ -197,8 +197,7 @@ impl Ledger {
         .bind(&sp.creditor_name)
         .bind(sp.creditor.sort_code.to_string())
         .bind(sp.creditor.account_number.to_string())
-        .execute(self.store.pool())
-        .await?;
+        ).await?;
         Ok(sp)
     }
 }

@@ -39,10 +39,16 @@ fn next_month(d: Date) -> Date {
     first + Duration::days(i64::from(first.month().length(first.year())))
 }
 
+/// A payment the bank declines (no funds, account closed, an instruction that cannot be paid)
+/// is a refusal for that instruction only; only storage failures stop the jobs.
 fn refused(e: &LedgerError) -> bool {
     matches!(
         e,
-        LedgerError::InsufficientFunds | LedgerError::AccountNotEnabled(_)
+        LedgerError::InsufficientFunds
+            | LedgerError::AccountNotEnabled(_)
+            | LedgerError::Invalid(_)
+            | LedgerError::NotFound(_)
+            | LedgerError::Rule(_)
     )
 }
 
@@ -96,12 +102,15 @@ impl Ledger {
                     .await;
                 match paid {
                     Ok(_) => report.standing_orders_paid += 1,
-                    Err(e) if refused(&e) => report.payments_refused += 1,
+                    Err(e) if refused(&e) => {
+                        tracing::info!(standing_order = %so.id, due = %due, error = %e, "standing order payment refused");
+                        report.payments_refused += 1;
+                    }
                     Err(e) => return Err(e),
                 }
                 let next = so.frequency.next_after(due);
                 let finished = so.final_payment_on.is_some_and(|f| next > f);
-                sqlx::query(
+                self.store.write(sqlx::query(
                     "UPDATE standing_orders SET next_payment_on = $1, last_payment_on = $2, \
                      status = $3 WHERE id = $4",
                 )
@@ -109,8 +118,7 @@ impl Ledger {
                 .bind(date_str(due))
                 .bind(if finished { "Inactive" } else { "Active" })
                 .bind(so.id.as_str())
-                .execute(self.store.pool())
-                .await?;
+                ).await?;
             }
         }
     }
@@ -145,12 +153,17 @@ impl Ledger {
                 .await;
             match paid {
                 Ok(_) => report.scheduled_payments_paid += 1,
-                Err(e) if refused(&e) => report.payments_refused += 1,
+                Err(e) if refused(&e) => {
+                    tracing::info!(scheduled_payment = %sp.id, error = %e, "scheduled payment refused");
+                    report.payments_refused += 1;
+                }
                 Err(e) => return Err(e),
             }
-            sqlx::query("UPDATE scheduled_payments SET status = 'Inactive' WHERE id = $1")
-                .bind(sp.id.as_str())
-                .execute(self.store.pool())
+            self.store
+                .write(
+                    sqlx::query("UPDATE scheduled_payments SET status = 'Inactive' WHERE id = $1")
+                        .bind(sp.id.as_str()),
+                )
                 .await?;
         }
         Ok(())
@@ -163,7 +176,7 @@ impl Ledger {
     ) -> Result<(), LedgerError> {
         let pots = sqlx::query(
             "SELECT id, opened_on, interest_rate, closed_at FROM accounts \
-             WHERE kind = 'Savings' AND interest_rate IS NOT NULL",
+             WHERE kind = 'Savings' AND interest_rate IS NOT NULL ORDER BY id",
         )
         .fetch_all(self.store.pool())
         .await?;
@@ -343,7 +356,7 @@ impl Ledger {
         let accounts = sqlx::query(
             "SELECT a.id, a.opened_on, (SELECT MAX(s.starts_at) FROM statements s \
                WHERE s.account_id = a.id) AS last_start \
-             FROM accounts a WHERE a.customer_id IS NOT NULL",
+             FROM accounts a WHERE a.customer_id IS NOT NULL ORDER BY a.id",
         )
         .fetch_all(self.store.pool())
         .await?;
@@ -371,7 +384,7 @@ impl Ledger {
                 .bind(micros(end))
                 .fetch_one(self.store.pool())
                 .await?;
-                let inserted = sqlx::query(
+                let inserted = self.store.write(sqlx::query(
                     "INSERT INTO statements (id, account_id, starts_at, ends_at, created_at, \
                      opening_balance, closing_balance, total_credits, total_debits) \
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
@@ -386,9 +399,8 @@ impl Ledger {
                 .bind(get::<i64>(&sums, "closing")?)
                 .bind(get::<i64>(&sums, "credits")?)
                 .bind(-get::<i64>(&sums, "debits")?)
-                .execute(self.store.pool())
-                .await?;
-                report.statements += u32::try_from(inserted.rows_affected()).unwrap_or(0);
+                ).await?;
+                report.statements += u32::try_from(inserted).unwrap_or(0);
                 month = next_month(month);
             }
         }

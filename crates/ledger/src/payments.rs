@@ -216,19 +216,27 @@ impl Ledger {
                 ..LineDetails::default()
             },
         );
+        // An account holder here sees who paid them, as any bank shows it: the payer's name.
+        let payer_name = match (&payee, &payer.customer_id) {
+            (Some(_), Some(customer)) => {
+                sqlx::query_scalar::<_, String>("SELECT legal_name FROM customers WHERE id = $1")
+                    .bind(customer.as_str())
+                    .fetch_optional(self.store.pool())
+                    .await?
+            }
+            _ => None,
+        }
+        .unwrap_or_else(|| "Payment".to_owned());
         let credit = match payee {
             Some(payee) if payee != *from => line(
                 payee,
                 amount,
                 false,
                 LineDetails {
-                    description: payer
-                        .nickname
-                        .clone()
-                        .unwrap_or_else(|| "Payment".to_owned()),
+                    description: payer_name.clone(),
                     reference,
                     counterparty: Some(Counterparty {
-                        name: payer.nickname.unwrap_or_default(),
+                        name: payer_name,
                         sort_code: payer.identification.map(|i| i.sort_code),
                         account_number: payer.identification.map(|i| i.account_number),
                     }),

@@ -185,6 +185,19 @@ impl Store {
         Ok(WriteTx { tx, _writer: guard })
     }
 
+    /// One write statement outside a transaction, queued behind SQLite's single writer like
+    /// every other write. Returns the rows affected.
+    pub async fn write(
+        &self,
+        query: sqlx::query::Query<'_, Any, sqlx::any::AnyArguments>,
+    ) -> Result<u64, StoreError> {
+        let _writer = match &self.writer {
+            Some(lock) => Some(lock.lock().await),
+            None => None,
+        };
+        Ok(query.execute(&self.pool).await?.rows_affected())
+    }
+
     /// Readiness: the database answers a trivial query.
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;

@@ -255,3 +255,36 @@ async fn monthly_statements_open_and_close_on_the_balances_the_postings_give() -
     }
     Ok(())
 }
+
+#[tokio::test]
+async fn a_disabled_pot_s_interest_waits_without_stopping_the_daily_jobs() -> anyhow::Result<()> {
+    let rate: Decimal = "0.0365".parse()?;
+    for backend in BACKENDS {
+        let (ledger, clock, _db) = test_ledger(backend).await?;
+        let main = support::open_account(&ledger, "Saver", Pence(0)).await?;
+        support::fund(&ledger, &main.id, 100_000).await?;
+        let pot = support::open_pot(&ledger, &main.id, "Frozen", Some(rate)).await?;
+        ledger
+            .move_between_pot(&main.id, &pot.id, Pence(100_000), true, None)
+            .await?;
+        ledger.set_enabled(&pot.id, false).await?;
+        clock.set(datetime!(2026-02-03 09:00 UTC));
+        let frozen = ledger.run_daily_jobs().await?;
+        assert_eq!(frozen.interest_payments, 0, "{backend:?}: {frozen:?}");
+        assert_eq!(
+            frozen.statements, 2,
+            "{backend:?}: the other jobs still ran"
+        );
+        ledger.set_enabled(&pot.id, true).await?;
+        let thawed = ledger.run_daily_jobs().await?;
+        assert_eq!(thawed.interest_payments, 1, "{backend:?}: {thawed:?}");
+        assert_eq!(
+            interest_lines(&ledger, &pot.id).await?.len(),
+            1,
+            "{backend:?}"
+        );
+        assert_eq!(ledger.booked_balance(&pot.id).await?, Pence(100_270));
+        support::assert_clean(&ledger, backend.as_str()).await?;
+    }
+    Ok(())
+}

@@ -570,9 +570,9 @@ async fn run_on(ledger: &Ledger, backend: Backend, ops: &[Op]) -> anyhow::Result
     for (step, op) in ops.iter().enumerate() {
         let context = format!("{backend:?} step {step} {op:?}");
         let before_balances = ledger.balances(&world.ids).await?;
-        let before: Counts = support::counts(&ledger).await?;
+        let before: Counts = support::counts(ledger).await?;
         let (expected, result) = world.run(op).await?;
-        let after = support::counts(&ledger).await?;
+        let after = support::counts(ledger).await?;
         match (&expected, &result) {
             (Expect::Refused(allowed), Err(e)) => {
                 let kind = refusal(e);

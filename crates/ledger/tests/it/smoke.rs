@@ -96,7 +96,13 @@ async fn a_customer_can_be_paid_spend_by_card_and_save_in_a_pot() -> anyhow::Res
                 trusted: true,
             })
             .await?;
-        assert_eq!(ledger.beneficiaries(&[acc.id.clone()]).await?.len(), 1);
+        assert_eq!(
+            ledger
+                .beneficiaries(std::slice::from_ref(&acc.id))
+                .await?
+                .len(),
+            1
+        );
         assert!(ledger.audit().await?.is_clean(), "{backend:?}");
     }
     Ok(())
