@@ -6,11 +6,14 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
+use bascule_directory::{Directory, EnrolRequest, Role};
+use bascule_domain::RandomIds;
 use bascule_domain::{Clock, SortCode, SystemClock};
 use bascule_ledger::demo::{self, DemoOptions};
 use bascule_server::{Config, LogFormat, telemetry};
 use bascule_store::{Store, StoreOptions};
-use bascule_tls::{CertificateAuthority, ClientSubject, IssuedCertificate};
+use bascule_tls::{CertificateAuthority, RevokedCertificates};
+use bascule_tpp::{RegistrationRequest, TokenEndpointAuthMethod, TppClient, TppFiles};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
@@ -38,6 +41,17 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:8443")]
         listen: SocketAddr,
     },
+    /// The sandbox directory, offline: enrol TPPs, revoke them, reissue software statements.
+    Directory {
+        /// The bank's configuration (its data directory and database); `--data-dir` alone
+        /// points at a demo's data directory.
+        #[arg(long, global = true)]
+        config: Option<PathBuf>,
+        #[arg(long, global = true)]
+        data_dir: Option<PathBuf>,
+        #[command(subcommand)]
+        command: DirectoryCommand,
+    },
     /// Run a configured bank.
     Serve {
         /// A TOML file; `BASCULE_*` environment variables override it.
@@ -45,6 +59,44 @@ enum Command {
         config: Option<PathBuf>,
         #[arg(long)]
         listen: Option<SocketAddr>,
+    },
+}
+
+#[derive(Subcommand)]
+enum DirectoryCommand {
+    /// Enrol an organisation's software: writes its transport certificate and key, signing key
+    /// and certificate, software statement, the CA bundle and `tpp.json` into `--out`.
+    Enrol {
+        #[arg(long)]
+        org: String,
+        /// Add the software to this existing organisation instead of creating one.
+        #[arg(long)]
+        org_id: Option<String>,
+        #[arg(long)]
+        software: String,
+        /// Comma-separated: AISP, PISP, CBPII.
+        #[arg(long, value_delimiter = ',', default_value = "AISP,PISP,CBPII")]
+        roles: Vec<String>,
+        /// Repeat for several.
+        #[arg(long = "redirect-uri", required = true)]
+        redirect_uris: Vec<String>,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Revoke software, or a whole organisation: its certificates stop working at once.
+    Revoke {
+        #[arg(long, conflicts_with = "org")]
+        software: Option<String>,
+        #[arg(long)]
+        org: Option<String>,
+    },
+    /// Issue a fresh software statement for enrolled software.
+    Ssa {
+        #[arg(long)]
+        software: String,
+        /// Where to write it (default: print it).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }
 
@@ -58,6 +110,11 @@ async fn main() -> anyhow::Result<()> {
             listen,
         } => demo(data_dir, reset, listen).await,
         Command::Serve { config, listen } => serve(config.as_deref(), listen).await,
+        Command::Directory {
+            config,
+            data_dir,
+            command,
+        } => directory(config.as_deref(), data_dir, command).await,
     }
 }
 
@@ -107,8 +164,11 @@ async fn demo(data_dir: PathBuf, reset: bool, listen: SocketAddr) -> anyhow::Res
         listen,
         data_dir: data_dir.clone(),
         log_format: LogFormat::Pretty,
-        log_level: "warn,bascule=info".into(),
+        log_level: "warn,bascule_server=info".into(),
         jobs_interval_seconds: 60,
+        sandbox: true,
+        // The demo's fake customers never go into a database named in the environment.
+        database_url: None,
         ..Config::load(None)?
     };
     telemetry::init_logging(config.log_format, &config.log_level);
@@ -134,10 +194,15 @@ async fn demo(data_dir: PathBuf, reset: bool, listen: SocketAddr) -> anyhow::Res
     store.close().await;
 
     let tpp_dir = data_dir.join("tpp");
-    write_demo_tpp(&data_dir, &tpp_dir, &clock)?;
-
+    let audience = config.bank.organisation_id.clone();
     let server = bascule_server::start(config, Arc::new(clock), shutdown_signal()).await?;
     let url = server.public_url.clone();
+    let directory = server
+        .state
+        .directory
+        .clone()
+        .ok_or_else(|| anyhow::anyhow!("the demo runs in sandbox mode"))?;
+    let client_id = ensure_demo_tpp(&directory, &tpp_dir, &url, &audience).await?;
     let bank = demo::load_demo_bank(&server.state.ledger).await?;
     println!();
     println!("Bascule demo bank is running at {url}");
@@ -145,16 +210,30 @@ async fn demo(data_dir: PathBuf, reset: bool, listen: SocketAddr) -> anyhow::Res
     println!("  Readiness:         {url}/health/ready");
     println!("  Metrics:           {url}/metrics");
     println!("  Your certificate:  {url}/sandbox/tls/client-certificate  (mutual TLS)");
+    println!("  Registration:      {url}/register  (DCR; aud = {audience})");
+    println!("  Directory keys:    {url}/directory/jwks");
     println!();
-    println!("Files a TPP needs are in {}:", tpp_dir.display());
+    println!(
+        "The demo TPP is enrolled and registered (client_id {client_id}); its files are in {}:",
+        tpp_dir.display()
+    );
+    println!("  tpp.json                what the files are");
     println!(
         "  ca.pem                  the bank's sandbox CA (trust it for the server certificate)"
     );
-    println!("  transport.crt.pem/.key  the demo TPP's transport certificate, for mutual TLS");
+    println!("  transport.pem/.key      transport certificate, for mutual TLS");
+    println!("  signing.key/.pem        signing key and certificate (in the software's JWKS)");
+    println!("  ssa.jwt                 software statement signed by the sandbox directory");
+    println!("  registration.json       the bank's registration of the demo TPP");
     println!("Try:");
     println!(
-        "  curl --cacert {d}/ca.pem --cert {d}/transport.crt.pem --key {d}/transport.key.pem {url}/sandbox/tls/client-certificate",
+        "  curl --cacert {d}/ca.pem --cert {d}/transport.pem --key {d}/transport.key {url}/sandbox/tls/client-certificate",
         d = tpp_dir.display()
+    );
+    println!("Enrol your own TPP:");
+    println!(
+        "  bascule directory --data-dir {} enrol --org \"My TPP Ltd\" --software \"My App\" --roles AISP,PISP --redirect-uri https://my-tpp.example/cb --out my-tpp",
+        data_dir.display()
     );
     println!();
     println!("Demo customers:");
@@ -189,25 +268,141 @@ async fn demo(data_dir: PathBuf, reset: bool, listen: SocketAddr) -> anyhow::Res
     Ok(())
 }
 
-/// The demo TPP's transport certificate and the CA bundle, issued once by the sandbox CA.
-fn write_demo_tpp(data_dir: &Path, tpp_dir: &Path, clock: &dyn Clock) -> anyhow::Result<()> {
-    std::fs::create_dir_all(tpp_dir)?;
-    let ca = CertificateAuthority::load_or_create(&data_dir.join("ca"), clock.now())?;
-    std::fs::write(tpp_dir.join("ca.pem"), ca.certificate_pem())?;
-    let (cert, key) = (
-        tpp_dir.join("transport.crt.pem"),
-        tpp_dir.join("transport.key.pem"),
-    );
-    if IssuedCertificate::read_from(&cert, &key).is_err() {
-        let issued = ca.issue_client_certificate(
-            &ClientSubject {
-                organisation_id: "0015800001DEMOTPP".into(),
-                organisation_name: "Demo TPP Ltd".into(),
-                software_id: "demo-tpp-app".into(),
-            },
-            clock.now(),
-        )?;
-        issued.write_to(&cert, &key)?;
+/// Opens the sandbox directory the way the server would, without starting the server.
+async fn open_directory(config: &Config) -> anyhow::Result<(Directory, String)> {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let ca = Arc::new(CertificateAuthority::load_or_create(
+        &config.data_dir.join("ca"),
+        clock.now(),
+    )?);
+    let store = Store::connect(&config.database_url(), &StoreOptions::default()).await?;
+    let public_url = config.public_url(config.listen);
+    let directory = Directory::open(
+        store,
+        clock,
+        Arc::new(RandomIds),
+        ca.clone(),
+        &config.data_dir,
+        public_url.clone(),
+        Arc::new(RevokedCertificates::default()),
+    )
+    .await?;
+    Ok((directory, public_url))
+}
+
+async fn directory(
+    file: Option<&Path>,
+    data_dir: Option<PathBuf>,
+    command: DirectoryCommand,
+) -> anyhow::Result<()> {
+    let mut config = Config::load(file)?;
+    if let Some(dir) = data_dir {
+        config.data_dir = dir;
+    }
+    let (directory, public_url) = open_directory(&config).await?;
+    match command {
+        DirectoryCommand::Enrol {
+            org,
+            org_id,
+            software,
+            roles,
+            redirect_uris,
+            out,
+        } => {
+            let roles = roles
+                .iter()
+                .map(|r| {
+                    Role::parse(r)
+                        .ok_or_else(|| anyhow::anyhow!("unknown role {r}: use AISP, PISP, CBPII"))
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let enrolment = directory
+                .enrol(&EnrolRequest {
+                    organisation_name: org,
+                    organisation_id: org_id,
+                    software_name: software,
+                    roles,
+                    redirect_uris,
+                    ..EnrolRequest::default()
+                })
+                .await?;
+            let manifest =
+                enrolment.write_to(&out, directory.ca().certificate_pem(), &public_url)?;
+            println!(
+                "Enrolled software {} of organisation {} ({}).",
+                enrolment.software.id, enrolment.organisation.id, enrolment.organisation.name
+            );
+            println!("Files for the TPP: {}", manifest.display());
+            println!(
+                "Register with the bank (aud = {}):",
+                config.bank.organisation_id
+            );
+            println!(
+                "  {public_url}/register  (POST, application/jose, mutual TLS with transport.pem/transport.key)"
+            );
+        }
+        DirectoryCommand::Revoke { software, org } => {
+            let revoked = match (software, org) {
+                (Some(s), _) => directory.revoke_software(&s).await?,
+                (None, Some(o)) => directory.revoke_organisation(&o).await?,
+                (None, None) => anyhow::bail!("name --software ID or --org ID"),
+            };
+            println!(
+                "Revoked; {revoked} certificate(s) now fail every handshake (running servers pick this up within seconds)."
+            );
+        }
+        DirectoryCommand::Ssa { software, out } => {
+            let ssa = directory.issue_ssa(&software).await?;
+            match out {
+                Some(path) => std::fs::write(&path, ssa)?,
+                None => println!("{ssa}"),
+            }
+        }
     }
     Ok(())
+}
+
+/// The demo TPP: enrolled with the sandbox directory and registered with the bank (over mutual
+/// TLS, by the TPP SDK, as any TPP would) on first run; reused afterwards.
+async fn ensure_demo_tpp(
+    directory: &Directory,
+    tpp_dir: &Path,
+    public_url: &str,
+    audience: &str,
+) -> anyhow::Result<String> {
+    if !tpp_dir.join(bascule_tpp::MANIFEST_FILE).exists() {
+        let enrolment = directory
+            .enrol(&EnrolRequest {
+                organisation_name: "Demo TPP Ltd".into(),
+                software_name: "Demo Budgeting App".into(),
+                roles: Role::ALL.to_vec(),
+                redirect_uris: vec!["https://demo-tpp.example/callback".into()],
+                ..EnrolRequest::default()
+            })
+            .await?;
+        enrolment.write_to(tpp_dir, directory.ca().certificate_pem(), public_url)?;
+    }
+    let registration_file = tpp_dir.join("registration.json");
+    if let Ok(saved) = std::fs::read_to_string(&registration_file) {
+        let saved: serde_json::Value = serde_json::from_str(&saved)?;
+        if let Some(id) = saved.get("client_id").and_then(|v| v.as_str()) {
+            return Ok(id.to_owned());
+        }
+    }
+    let files = TppFiles::load(tpp_dir)?;
+    let client = TppClient::new(&files)?;
+    let request = RegistrationRequest::from_files(&files, TokenEndpointAuthMethod::TlsClientAuth);
+    let registration = client
+        .register(
+            &format!("{public_url}/register"),
+            audience,
+            &request,
+            SystemClock.now().unix_timestamp(),
+        )
+        .await?;
+    std::fs::write(
+        &registration_file,
+        serde_json::to_string_pretty(&registration.body)?,
+    )?;
+    Ok(registration.client_id)
 }

@@ -26,6 +26,9 @@ pub enum CoreBankingError {
     Invalid(String),
     #[error("ledger rule broken: {0}")]
     Rule(#[from] bascule_domain::LedgerRuleError),
+    /// The idempotency key was already used for a different payment; nothing was posted.
+    #[error("idempotency key already used for a different payment")]
+    IdempotencyConflict,
     /// The core could not be reached or failed; the message is for logs, never for clients.
     #[error("core banking unavailable: {0}")]
     Unavailable(String),
@@ -94,6 +97,11 @@ pub struct Creditor {
 /// A payment for the core to settle exactly once per `idempotency_key`.
 #[derive(Debug, Clone)]
 pub struct PaymentInstruction {
+    /// Settles the payment once: sending the same key again replays the first result, and the
+    /// same key with a different payment is refused (`IdempotencyConflict`). Keys are one
+    /// namespace for every caller of the core, so callers scope them (e.g. prefix the TPP's
+    /// client id: `{client_id}:{x-idempotency-key}`) so that two TPPs never share one. The
+    /// built-in ledger additionally keeps these apart from its own jobs' keys.
     pub idempotency_key: String,
     pub debtor: AccountId,
     pub creditor: Creditor,
@@ -144,7 +152,9 @@ impl LedgerEventKind {
     }
 }
 
-/// A committed change, numbered in commit order so a consumer can resume where it stopped.
+/// A committed change. `seq` identifies it; `events_since` returns changes in feed order (on
+/// PostgreSQL only once every transaction that could still add an earlier one has finished),
+/// so a consumer resumes by passing back the last `seq` it received.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LedgerEvent {
     pub seq: i64,
@@ -184,7 +194,8 @@ pub trait CoreBanking: Send + Sync {
     async fn check_funds(&self, account: &AccountId, amount: Pence) -> Result<bool>;
     /// Settles a payment wholly or not at all, once per idempotency key.
     async fn post_payment(&self, payment: &PaymentInstruction) -> Result<PaymentOutcome>;
-    /// Committed changes after `after_seq`, oldest first.
+    /// Committed changes after the one numbered `after_seq` (0: from the start), in feed order.
+    /// A change is never delivered before one that precedes it in that order.
     async fn events_since(&self, after_seq: i64, limit: u32) -> Result<Vec<LedgerEvent>>;
     /// Wakes when this node commits a change; read `events_since` for the changes themselves
     /// (other nodes' changes arrive through it too, on the next read).

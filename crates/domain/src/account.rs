@@ -123,7 +123,8 @@ pub struct SortCodeAccountNumber {
 
 impl SortCodeAccountNumber {
     pub fn parse(raw: &str) -> Result<Self, InvalidIdentification> {
-        if raw.len() != 14 {
+        // ASCII first: the split below is by byte index, which must fall on a char boundary.
+        if raw.len() != 14 || !raw.is_ascii() {
             return Err(InvalidIdentification::Combined);
         }
         Ok(Self {
@@ -291,5 +292,8 @@ mod tests {
         let id = SortCodeAccountNumber::parse("12345612345678").unwrap();
         assert_eq!(id.to_string(), "12345612345678");
         assert!(SortCodeAccountNumber::parse("1234561234567").is_err());
+        // 14 bytes, but 'é' straddles the sort code / account number split.
+        assert!(SortCodeAccountNumber::parse("12345é1234567").is_err());
+        assert!(SortCodeAccountNumber::parse("123456é123456").is_err());
     }
 }

@@ -180,6 +180,10 @@ pub enum Error {
     UnsupportedMediaType,
     #[error("too many requests")]
     TooManyRequests { retry_after_seconds: u64 },
+    /// Any other client error status (408, 411, 413 ...) that keeps its status and has no body
+    /// on the Open Banking APIs.
+    #[error("client error {0}")]
+    ClientError(StatusCode),
     /// An OAuth endpoint's error, with the status RFC 6749 gives it.
     #[error("oauth error {code:?}: {description}")]
     OAuth {
@@ -226,6 +230,7 @@ impl Error {
             Error::NotAcceptable => StatusCode::NOT_ACCEPTABLE,
             Error::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Error::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Error::ClientError(status) => *status,
             Error::OAuth { status, .. } => *status,
             Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -248,6 +253,10 @@ impl Error {
             Error::NotAcceptable => "The requested representation is not available".into(),
             Error::UnsupportedMediaType => "The request body's media type is not supported".into(),
             Error::TooManyRequests { .. } => "Too many requests; try again later".into(),
+            Error::ClientError(status) => status
+                .canonical_reason()
+                .unwrap_or("The request was refused")
+                .to_owned(),
             Error::OAuth { description, .. } => description.clone(),
             Error::Unavailable(_) => "The service is temporarily unavailable".into(),
             Error::Internal(_) => "Something went wrong on our side".into(),
@@ -270,6 +279,7 @@ impl Error {
                 retry_after_seconds: 1,
             },
             StatusCode::SERVICE_UNAVAILABLE => Error::Unavailable("upstream".into()),
+            s if s.is_client_error() => Error::ClientError(s),
             _ => Error::Internal(format!("unrendered status {status}")),
         }
     }
@@ -425,8 +435,16 @@ fn open_banking_body(
             .iter()
             .map(|d| ObError {
                 error_code: d.code.as_str(),
-                message: truncate(&d.message, 500),
-                path: d.path.as_deref(),
+                message: if d.message.is_empty() {
+                    "Invalid"
+                } else {
+                    truncate(&d.message, 500)
+                },
+                path: d
+                    .path
+                    .as_deref()
+                    .filter(|p| !p.is_empty())
+                    .map(|p| truncate(p, 500)),
             })
             .collect(),
     };

@@ -29,6 +29,11 @@ pub fn handle() -> Option<&'static PrometheusHandle> {
 }
 
 pub(crate) fn record_request(method: &str, route: &str, status: u16, elapsed: Duration) {
+    // Clients choose the method string: bound the label so they cannot grow the registry.
+    let method = match method {
+        "GET" | "HEAD" | "POST" | "PUT" | "DELETE" | "PATCH" | "OPTIONS" => method,
+        _ => "OTHER",
+    };
     let labels = [
         ("method", method.to_owned()),
         ("route", route.to_owned()),

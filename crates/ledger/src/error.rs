@@ -16,6 +16,10 @@ pub enum LedgerError {
     Rule(#[from] LedgerRuleError),
     #[error("invalid: {0}")]
     Invalid(String),
+    /// The idempotency key was already used for a different entry (other accounts, amounts or
+    /// code): nothing was posted.
+    #[error("idempotency key already used for a different entry")]
+    IdempotencyConflict,
 }
 
 impl From<sqlx::Error> for LedgerError {
@@ -32,6 +36,7 @@ impl From<LedgerError> for CoreBankingError {
             LedgerError::AccountNotEnabled(id) => CoreBankingError::AccountNotEnabled(id),
             LedgerError::Rule(r) => CoreBankingError::Rule(r),
             LedgerError::Invalid(m) => CoreBankingError::Invalid(m),
+            LedgerError::IdempotencyConflict => CoreBankingError::IdempotencyConflict,
             LedgerError::Store(s) => CoreBankingError::Unavailable(s.to_string()),
         }
     }

@@ -11,7 +11,19 @@ use sqlx::Row;
 use time::OffsetDateTime;
 
 use crate::rows::{from_micros, micros};
-use crate::{Ledger, LedgerError};
+use crate::{Ledger, LedgerError, internal};
+
+/// What an idempotency key stands for: the code and the legs, sorted, as a canonical string.
+/// Descriptions and references are not part of it (they do not move money).
+pub(crate) fn fingerprint(code: ProprietaryCode, legs: &[Leg]) -> String {
+    let mut sorted: Vec<(&str, i64)> = legs.iter().map(|l| (l.account.as_str(), l.amount.0)).collect();
+    sorted.sort_unstable();
+    let mut out = String::from(code.as_str());
+    for (account, amount) in sorted {
+        out.push_str(&format!("|{account}:{amount}"));
+    }
+    out
+}
 
 /// What the customer sees of a posting on their account.
 #[derive(Debug, Clone, Default)]
@@ -30,6 +42,9 @@ pub struct EntryLine {
     /// Refuse the entry if this debit would take the account below its available balance.
     /// Off for the bank's side and for settlements the bank must honour.
     pub check_funds: bool,
+    /// Post even if the account has been Disabled since (never if Closed): what the bank
+    /// already promised, such as settling a card payment it authorised.
+    pub honour_disabled: bool,
     pub details: LineDetails,
 }
 
@@ -59,43 +74,42 @@ impl Ledger {
     /// Posts a balanced entry in its own database transaction.
     pub async fn post(&self, entry: Entry) -> Result<Posted, LedgerError> {
         let mut tx = self.store.begin().await?;
-        let result = self.post_in(&mut tx, &entry, None).await;
-        match result {
-            Ok((posted, last_seq)) => {
-                tx.commit().await?;
-                self.notify(last_seq);
-                Ok(posted)
-            }
-            Err(LedgerError::Store(e)) if e.is_unique_violation() => {
-                // A concurrent twin with the same idempotency key won the race: report its result.
-                drop(tx);
-                match &entry.idempotency_key {
-                    Some(key) => {
-                        let mut tx = self.store.begin().await?;
-                        self.replay(&mut tx, key)
-                            .await?
-                            .ok_or(LedgerError::Store(e))
-                    }
-                    None => Err(LedgerError::Store(e)),
-                }
-            }
-            Err(e) => Err(e),
-        }
+        // A concurrent twin with the same key is settled inside `post_in` (its INSERT waits for
+        // the twin and then replays it), so there is nothing to retry here.
+        let (posted, last_seq) = self.post_in(&mut tx, &entry, None).await?;
+        tx.commit().await?;
+        self.notify(last_seq);
+        Ok(posted)
     }
 
+    /// `post` inside a transaction the caller holds and commits: for tests that need a
+    /// posting in flight (what other writers and readers of the change feed see meanwhile).
+    #[doc(hidden)]
+    pub async fn post_within(&self, tx: &mut WriteTx, entry: &Entry) -> Result<Posted, LedgerError> {
+        Ok(self.post_in(tx, entry, None).await?.0)
+    }
+
+    /// The entry posted under `key`, if any. A replay must be the same entry: a different
+    /// fingerprint is an `IdempotencyConflict`.
     pub(crate) async fn replay(
         &self,
         tx: &mut WriteTx,
         key: &str,
+        fingerprint: &str,
     ) -> Result<Option<Posted>, LedgerError> {
-        let Some(row) =
-            sqlx::query("SELECT id, posted_at FROM ledger_transactions WHERE idempotency_key = $1")
-                .bind(key)
-                .fetch_optional(tx.conn())
-                .await?
+        let Some(row) = sqlx::query(
+            "SELECT id, posted_at, fingerprint FROM ledger_transactions WHERE idempotency_key = $1",
+        )
+        .bind(key)
+        .fetch_optional(tx.conn())
+        .await?
         else {
             return Ok(None);
         };
+        let stored: Option<String> = row.try_get("fingerprint")?;
+        if stored.is_some_and(|f| f != fingerprint) {
+            return Err(LedgerError::IdempotencyConflict);
+        }
         let ltx: String = row.try_get("id")?;
         let posted_at = from_micros(row.try_get("posted_at")?)?;
         let lines = sqlx::query(
@@ -136,24 +150,35 @@ impl Ledger {
             })
             .collect();
         validate_legs(&legs)?;
-        if let Some(key) = &entry.idempotency_key
-            && let Some(done) = self.replay(tx, key).await?
-        {
-            return Ok((done, None));
-        }
+        let fingerprint = fingerprint(entry.code, &legs);
         let now = self.clock.now();
         let at = micros(now);
         let ltx = LedgerTransactionId::generate(self.ids.as_ref());
-        sqlx::query(
-            "INSERT INTO ledger_transactions (id, idempotency_key, code, posted_at) \
-             VALUES ($1, $2, $3, $4)",
+        // The first write, so the key is claimed before anything else is touched: on
+        // PostgreSQL a concurrent twin's INSERT waits here for this transaction and, once it
+        // commits, inserts nothing and replays it; if it rolls back, the twin goes ahead.
+        let claimed: Option<String> = sqlx::query_scalar(
+            "INSERT INTO ledger_transactions (id, idempotency_key, code, fingerprint, posted_at) \
+             VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
         )
         .bind(ltx.as_str())
         .bind(entry.idempotency_key.as_deref())
         .bind(entry.code.as_str())
+        .bind(&fingerprint)
         .bind(at)
-        .execute(tx.conn())
+        .fetch_optional(tx.conn())
         .await?;
+        if claimed.is_none() {
+            let key = entry.idempotency_key.as_deref().ok_or_else(|| {
+                bascule_store::StoreError::corrupt("ledger transaction not written")
+            })?;
+            let done = self
+                .replay(tx, key, &fingerprint)
+                .await?
+                .ok_or_else(|| bascule_store::StoreError::corrupt("idempotency key vanished"))?;
+            return Ok((done, None));
+        }
 
         // Rows are locked in account-id order, so two entries touching the same accounts in
         // opposite directions queue instead of deadlocking on PostgreSQL.
@@ -164,22 +189,32 @@ impl Ledger {
         let mut last_seq = None;
         for i in order {
             let line = &entry.lines[i];
-            let row = sqlx::query(
-                "UPDATE accounts SET booked_balance = booked_balance + $1 \
-                 WHERE id = $2 AND status = 'Enabled' AND ($3 = 0 OR $1 >= 0 \
-                   OR booked_balance + $1 - pending_debits + overdraft_limit >= 0) \
-                 RETURNING booked_balance, customer_id",
-            )
-            .bind(line.amount.0)
-            .bind(line.account.as_str())
-            .bind(i64::from(line.check_funds))
-            .fetch_optional(tx.conn())
-            .await?;
-            let Some(row) = row else {
-                return Err(self.why_refused(tx, &line.account).await?);
-            };
-            let balance_after: i64 = row.try_get("booked_balance")?;
-            let customer: Option<String> = row.try_get("customer_id")?;
+            // The bank's own accounts keep no cached balance (nothing checks their funds), so
+            // no payment waits for another on their rows: their balance is the postings' sum.
+            let internal = internal::ALL.contains(&line.account.as_str());
+            let mut booked = None;
+            if !internal {
+                let row = sqlx::query(
+                    "UPDATE accounts SET booked_balance = booked_balance + $1 \
+                     WHERE id = $2 AND kind <> 'Internal' \
+                       AND (status = 'Enabled' OR ($4 = 1 AND status = 'Disabled')) \
+                       AND ($3 = 0 OR $1 >= 0 \
+                         OR booked_balance + $1 - pending_debits + overdraft_limit >= 0) \
+                     RETURNING booked_balance, customer_id",
+                )
+                .bind(line.amount.0)
+                .bind(line.account.as_str())
+                .bind(i64::from(line.check_funds))
+                .bind(i64::from(line.honour_disabled))
+                .fetch_optional(tx.conn())
+                .await?;
+                let Some(row) = row else {
+                    return Err(self.why_refused(tx, &line.account).await?);
+                };
+                let balance_after: i64 = row.try_get("booked_balance")?;
+                let customer: Option<String> = row.try_get("customer_id")?;
+                booked = customer.map(|_| balance_after);
+            }
             sqlx::query(
                 "INSERT INTO postings (ledger_transaction_id, account_id, amount, posted_at) \
                  VALUES ($1, $2, $3, $4)",
@@ -190,9 +225,9 @@ impl Ledger {
             .bind(at)
             .execute(tx.conn())
             .await?;
-            if customer.is_none() {
+            let Some(balance_after) = booked else {
                 continue;
-            }
+            };
             let settled = settles.as_ref().filter(|s| *s.account == line.account);
             let txn_id = match settled {
                 Some(s) => {

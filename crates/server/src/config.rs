@@ -29,9 +29,12 @@ pub struct BankConfig {
     pub name: String,
     /// The sort code of the accounts this bank opens.
     pub sort_code: String,
+    /// The bank's organisation id in the Open Banking Directory: the `aud` TPPs put in their
+    /// registration requests.
+    pub organisation_id: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 pub struct Config {
     /// Where the server listens (HTTPS only).
     pub listen: SocketAddr,
@@ -45,9 +48,16 @@ pub struct Config {
     pub bank: BankConfig,
     /// Host names and IPs the server certificate covers.
     pub server_hosts: Vec<String>,
-    /// Extra PEM files of roots trusted for client certificates (e.g. the real OB directory's),
-    /// besides the sandbox CA.
+    /// PEM files of roots trusted for client certificates (e.g. the Open Banking Directory's).
     pub client_ca_files: Vec<PathBuf>,
+    /// The server's own certificate chain and key (PEM). When absent, the sandbox CA issues one.
+    pub server_certificate_file: Option<PathBuf>,
+    pub server_key_file: Option<PathBuf>,
+    /// Sandbox mode: the sandbox directory runs, its CA is trusted for TPP certificates, and
+    /// sandbox conveniences are on. Never for a production bank.
+    pub sandbox: bool,
+    /// How old a software statement may be at registration, in seconds.
+    pub ssa_max_age_seconds: i64,
     pub log_format: LogFormat,
     pub log_level: String,
     /// How long in-flight requests may take to finish at shutdown.
@@ -67,9 +77,14 @@ impl Default for Config {
             bank: BankConfig {
                 name: "Bascule Demo Bank".into(),
                 sort_code: "04-99-99".into(),
+                organisation_id: "0015800001BASCULE".into(),
             },
             server_hosts: vec!["localhost".into(), "127.0.0.1".into(), "::1".into()],
             client_ca_files: Vec::new(),
+            server_certificate_file: None,
+            server_key_file: None,
+            sandbox: false,
+            ssa_max_age_seconds: 30 * 24 * 3600,
             log_format: LogFormat::Auto,
             log_level: "info".into(),
             shutdown_drain_seconds: 10,
@@ -122,6 +137,12 @@ impl Config {
     }
 }
 
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
 fn toml_like(c: &Config) -> String {
     serde_json::to_string(c).unwrap_or_else(|_| "<unprintable>".into())
 }
@@ -130,7 +151,7 @@ fn toml_like(c: &Config) -> String {
 pub(crate) fn redact_url(url: &str) -> String {
     let mut out = url.to_owned();
     if let Some((scheme, rest)) = url.split_once("://")
-        && let Some((userinfo, host)) = rest.split_once('@')
+        && let Some((userinfo, host)) = rest.rsplit_once('@')
         && let Some((user, _)) = userinfo.split_once(':')
     {
         out = format!("{scheme}://{user}:***@{host}");
@@ -169,5 +190,6 @@ mod tests {
             ..Config::default()
         };
         assert!(!c.redacted().contains("topsecret"));
+        assert!(!format!("{c:?}").contains("topsecret"));
     }
 }

@@ -9,17 +9,23 @@ use std::time::Duration;
 use axum::Router;
 use axum::middleware::from_fn;
 use axum::middleware::from_fn_with_state;
+use axum::response::IntoResponse;
 use bascule_core_banking::SharedCoreBanking;
+use bascule_directory::{Directory, DirectoryError};
 use bascule_domain::{Clock, RandomIds, SortCode};
-use bascule_http::{ErrorFormat, error_format, error_format_by_path, interaction_layer};
+use bascule_http::{Error, ErrorFormat, error_format, error_format_by_path, interaction_layer};
 use bascule_ledger::{Ledger, LedgerConfig, LedgerError};
+use bascule_registration::{
+    JwksCache, Registrar, RegistrarConfig, TrustedDirectory, jwks_http_client,
+};
 use bascule_store::{Store, StoreError, StoreOptions};
-use bascule_tls::{CertificateAuthority, IssuedCertificate, TlsError};
+use bascule_tls::{CertificateAuthority, IssuedCertificate, RevokedCertificates, TlsError};
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::Config;
 
@@ -38,6 +44,8 @@ pub enum ServerError {
     Store(#[from] StoreError),
     #[error("ledger: {0}")]
     Ledger(#[from] LedgerError),
+    #[error("directory: {0}")]
+    Directory(#[from] DirectoryError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -56,6 +64,12 @@ pub struct AppState {
     /// The bank's core as the APIs see it: the built-in ledger unless a bank plugs in its own.
     pub core_banking: SharedCoreBanking,
     pub ca: Arc<CertificateAuthority>,
+    /// The sandbox directory, in sandbox mode only.
+    pub directory: Option<Directory>,
+    /// Client certificates refused at the handshake.
+    pub revoked: Arc<RevokedCertificates>,
+    /// Dynamic client registration and client authentication.
+    pub registrar: Registrar,
     pub clock: Arc<dyn Clock>,
     pub public_url: String,
 }
@@ -117,16 +131,28 @@ fn format_of(path: &str) -> ErrorFormat {
 }
 
 pub(crate) fn router(state: AppState) -> Router {
-    let ops = crate::ops::router().route_layer(from_fn_with_state(ErrorFormat::Json, error_format));
-    let sandbox =
-        crate::sandbox::router().route_layer(from_fn_with_state(ErrorFormat::Json, error_format));
+    let json = || from_fn_with_state(ErrorFormat::Json, error_format);
+    let ops = crate::ops::router().route_layer(json());
     let pages =
         crate::pages::router().route_layer(from_fn_with_state(ErrorFormat::Page, error_format));
-    Router::new()
+    let oauth = || from_fn_with_state(ErrorFormat::OAuth, error_format);
+    let mut app = Router::new()
         .merge(ops)
-        .merge(sandbox)
         .merge(pages)
-        .with_state(state)
+        .merge(state.registrar.router().route_layer(oauth()));
+    if let Some(directory) = &state.directory {
+        app = app
+            .merge(crate::sandbox::router().route_layer(json()))
+            .merge(directory.router().route_layer(json()));
+    }
+    app.with_state(state)
+        // A panicking handler still answers: a 500 in its area's format, with the interaction
+        // id, logged and counted.
+        .layer(CatchPanicLayer::custom(
+            |_: Box<dyn std::any::Any + Send>| {
+                Error::Internal("handler panicked".into()).into_response()
+            },
+        ))
         .layer(from_fn_with_state(
             format_of as fn(&str) -> ErrorFormat,
             error_format_by_path,
@@ -135,12 +161,25 @@ pub(crate) fn router(state: AppState) -> Router {
 }
 
 fn server_certificate(
+    config: &Config,
     ca: &CertificateAuthority,
     dir: &Path,
     hosts: &[String],
     clock: &dyn Clock,
 ) -> Result<IssuedCertificate, ServerError> {
-    let (cert_path, key_path) = (dir.join("server.crt.pem"), dir.join("server.key.pem"));
+    if let (Some(cert), Some(key)) = (&config.server_certificate_file, &config.server_key_file) {
+        return Ok(IssuedCertificate::read_from(cert, key)?);
+    }
+    if config.server_certificate_file.is_some() != config.server_key_file.is_some() {
+        return Err(ServerError::Config(
+            "server_certificate_file and server_key_file go together".into(),
+        ));
+    }
+    // RSA: FAPI's TLS 1.2 suites are ECDHE-RSA only (earlier EC certificates had another name).
+    let (cert_path, key_path) = (
+        dir.join("server-rsa.crt.pem"),
+        dir.join("server-rsa.key.pem"),
+    );
     let now = clock.now();
     if let Ok(existing) = IssuedCertificate::read_from(&cert_path, &key_path) {
         // Reuse while it has a month to run, so a restart does not change what clients pinned.
@@ -158,9 +197,16 @@ fn server_certificate(
 
 fn client_roots(
     ca: &CertificateAuthority,
+    sandbox: bool,
     files: &[PathBuf],
 ) -> Result<Vec<CertificateDer<'static>>, ServerError> {
-    let mut roots = vec![ca.certificate_der()];
+    // Only a sandbox trusts its own CA for TPP identities: in production anyone holding the
+    // data directory could otherwise mint accepted TPP certificates.
+    let mut roots = if sandbox {
+        vec![ca.certificate_der()]
+    } else {
+        Vec::new()
+    };
     for file in files {
         let certs = CertificateDer::pem_file_iter(file)
             .map_err(|e| ServerError::Config(format!("{}: {e}", file.display())))?
@@ -174,7 +220,49 @@ fn client_roots(
         }
         roots.extend(certs);
     }
+    if roots.is_empty() {
+        return Err(ServerError::Config(
+            "no client certificate roots: set client_ca_files (e.g. the Open Banking Directory's roots), or run in sandbox mode".into(),
+        ));
+    }
     Ok(roots)
+}
+
+/// Registration trusts the sandbox directory's SSAs in sandbox mode (and fetches software JWKS
+/// trusting the sandbox CA); a production bank trusts the directories it is configured with.
+fn registrar(
+    config: &Config,
+    store: &Store,
+    clock: &Arc<dyn Clock>,
+    directory: Option<&Directory>,
+    ca: &CertificateAuthority,
+    public_url: &str,
+) -> Result<Registrar, ServerError> {
+    let mut trusted_directories = Vec::new();
+    if let Some(d) = directory {
+        let keys = bascule_jose::VerifyingKeys::from_jwks(&d.jwks())
+            .map_err(|e| ServerError::Config(format!("directory keys: {e}")))?;
+        trusted_directories.push(TrustedDirectory {
+            issuer: bascule_directory::SSA_ISSUER.to_owned(),
+            keys: Arc::new(keys),
+        });
+    }
+    let sandbox_root = directory.map(|_| ca.certificate_der());
+    let http =
+        jwks_http_client(sandbox_root.as_ref()).map_err(|e| ServerError::Config(e.to_string()))?;
+    Ok(Registrar::new(
+        store.clone(),
+        clock.clone(),
+        Arc::new(RandomIds),
+        RegistrarConfig {
+            audience: config.bank.organisation_id.clone(),
+            issuer_url: public_url.to_owned(),
+            ssa_max_age: config.ssa_max_age_seconds,
+            trusted_directories,
+        },
+        directory.cloned(),
+        JwksCache::new(http),
+    ))
 }
 
 /// Starts the server: everything is ready to serve when this returns.
@@ -197,9 +285,14 @@ pub async fn start(
     })?;
 
     let ca = CertificateAuthority::load_or_create(&data_dir.join("ca"), clock.now())?;
-    let server_cert = server_certificate(&ca, &tls_dir, &config.server_hosts, clock.as_ref())?;
-    let tls =
-        bascule_tls::server_config(&server_cert, &client_roots(&ca, &config.client_ca_files)?)?;
+    let server_cert =
+        server_certificate(&config, &ca, &tls_dir, &config.server_hosts, clock.as_ref())?;
+    let revoked = Arc::new(RevokedCertificates::default());
+    let tls = bascule_tls::server_config(
+        &server_cert,
+        &client_roots(&ca, config.sandbox, &config.client_ca_files)?,
+        revoked.clone(),
+    )?;
 
     let store = Store::connect(
         &config.database_url(),
@@ -228,6 +321,31 @@ pub async fn start(
         source,
     })?;
     let public_url = config.public_url(addr);
+    let ca = Arc::new(ca);
+    let directory = if config.sandbox {
+        Some(
+            Directory::open(
+                store.clone(),
+                clock.clone(),
+                Arc::new(RandomIds),
+                ca.clone(),
+                &data_dir,
+                public_url.clone(),
+                revoked.clone(),
+            )
+            .await?,
+        )
+    } else {
+        None
+    };
+    let registrar = registrar(
+        &config,
+        &store,
+        &clock,
+        directory.as_ref(),
+        &ca,
+        &public_url,
+    )?;
     let drain = Duration::from_secs(config.shutdown_drain_seconds);
     let jobs_every = Duration::from_secs(config.jobs_interval_seconds.max(1));
 
@@ -236,7 +354,10 @@ pub async fn start(
         store,
         core_banking: Arc::new(ledger.clone()),
         ledger: ledger.clone(),
-        ca: Arc::new(ca),
+        ca,
+        directory: directory.clone(),
+        revoked,
+        registrar,
         clock,
         public_url: public_url.clone(),
     };
@@ -257,7 +378,7 @@ pub async fn start(
         shutdown,
         drain,
     ));
-    let jobs = tokio::spawn(run_jobs(ledger, jobs_every, stopped));
+    let jobs = tokio::spawn(run_jobs(ledger, directory, jobs_every, stopped));
     tracing::info!(%addr, %public_url, "Bascule is serving");
     Ok(RunningServer {
         addr,
@@ -271,17 +392,33 @@ pub async fn start(
 
 /// The ledger's daily jobs, checked periodically; they are idempotent, so several nodes
 /// running them against one database pay nothing twice.
-async fn run_jobs(ledger: Ledger, every: Duration, mut stopped: watch::Receiver<bool>) {
+async fn run_jobs(
+    ledger: Ledger,
+    directory: Option<Directory>,
+    every: Duration,
+    mut stopped: watch::Receiver<bool>,
+) {
+    // Revocations made on another node or by the CLI reach this node's handshakes this fast.
+    const REVOCATION_REFRESH: Duration = Duration::from_secs(10);
+    let mut next_jobs = tokio::time::Instant::now();
     loop {
-        match ledger.run_daily_jobs().await {
-            Ok(report) if report != bascule_ledger::JobReport::default() => {
-                tracing::info!(?report, "daily jobs ran");
+        if tokio::time::Instant::now() >= next_jobs {
+            match ledger.run_daily_jobs().await {
+                Ok(report) if report != bascule_ledger::JobReport::default() => {
+                    tracing::info!(?report, "daily jobs ran");
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "daily jobs failed; retrying later"),
             }
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "daily jobs failed; retrying later"),
+            next_jobs = tokio::time::Instant::now() + every;
+        }
+        if let Some(directory) = &directory
+            && let Err(e) = directory.refresh_revocations().await
+        {
+            tracing::warn!(error = %e, "could not refresh revoked certificates");
         }
         tokio::select! {
-            () = tokio::time::sleep(every) => {}
+            () = tokio::time::sleep(REVOCATION_REFRESH.min(every)) => {}
             _ = stopped.wait_for(|s| *s) => return,
         }
     }

@@ -198,6 +198,21 @@ impl Store {
         Ok(query.execute(&self.pool).await?.rows_affected())
     }
 
+    /// How far the change feed (`ledger_events`) may be read: every row whose `xid` is below
+    /// this belongs to a transaction that has finished, so no row below it can still appear.
+    /// PostgreSQL: the oldest transaction still in flight (the current snapshot's xmin).
+    /// SQLite: `i64::MAX`, since its single writer commits in the order rows are numbered.
+    pub async fn visible_xid_horizon(&self) -> Result<i64, StoreError> {
+        match self.backend {
+            Backend::Sqlite => Ok(i64::MAX),
+            Backend::Postgres => Ok(sqlx::query_scalar(
+                "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint",
+            )
+            .fetch_one(&self.pool)
+            .await?),
+        }
+    }
+
     /// Readiness: the database answers a trivial query.
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;

@@ -105,6 +105,7 @@ pub async fn spawn_app_with(
         database_url: Some(db.url.clone()),
         database_max_connections: 8,
         jobs_interval_seconds: 3600,
+        sandbox: true,
         shutdown_drain_seconds: 2,
         ..Config::default()
     };

@@ -164,37 +164,31 @@ impl CertificateAuthority {
         subject: &ClientSubject,
         now: OffsetDateTime,
     ) -> Result<IssuedCertificate, TlsError> {
-        for (name, value) in [
-            ("organisation_id", &subject.organisation_id),
-            ("organisation_name", &subject.organisation_name),
-            ("software_id", &subject.software_id),
-        ] {
-            if value.trim().is_empty() {
-                return Err(TlsError::InvalidInput(format!("{name} must not be empty")));
-            }
-        }
+        check_subject(subject)?;
         let mut params = CertificateParams::default();
-        let dn = &mut params.distinguished_name;
-        *dn = rcgen::DistinguishedName::new();
-        // X.520 requires countryName to be a PrintableString.
-        let country = "GB"
-            .try_into()
-            .map_err(|_| TlsError::InvalidInput("country".into()))?;
-        dn.push(DnType::CountryName, DnValue::PrintableString(country));
-        dn.push(DnType::OrganizationName, subject.organisation_name.as_str());
-        dn.push(
-            DnType::OrganizationalUnitName,
-            subject.organisation_id.as_str(),
-        );
-        dn.push(
-            DnType::CustomDnType(ORGANIZATION_IDENTIFIER.to_vec()),
-            format!("PSDGB-OB-{}", subject.organisation_id),
-        );
-        dn.push(DnType::CommonName, subject.software_id.as_str());
+        params.distinguished_name = ob_subject(subject)?;
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
         let key = KeyPair::generate_rsa_for(&PKCS_RSA_SHA256, RsaKeySize::_2048)?;
         self.issue(params, key, now)
+    }
+
+    /// A TPP's signing certificate for a key it already holds (PKCS#8 PEM): same Open Banking
+    /// subject as its transport certificate, usage digitalSignature only. The directory
+    /// publishes it in the software's JWKS (`x5c`).
+    pub fn issue_signing_certificate(
+        &self,
+        subject: &ClientSubject,
+        key_pkcs8_pem: &str,
+        now: OffsetDateTime,
+    ) -> Result<String, TlsError> {
+        check_subject(subject)?;
+        let key = KeyPair::from_pem(key_pkcs8_pem).map_err(|_| TlsError::InvalidKey)?;
+        let mut params = CertificateParams::default();
+        params.distinguished_name = ob_subject(subject)?;
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        let issued = self.issue(params, key, now)?;
+        Ok(issued.certificate_pem)
     }
 
     fn issue(
@@ -213,6 +207,38 @@ impl CertificateAuthority {
             key_pem: key.serialize_pem(),
         })
     }
+}
+
+fn check_subject(subject: &ClientSubject) -> Result<(), TlsError> {
+    for (name, value) in [
+        ("organisation_id", &subject.organisation_id),
+        ("organisation_name", &subject.organisation_name),
+        ("software_id", &subject.software_id),
+    ] {
+        if value.trim().is_empty() {
+            return Err(TlsError::InvalidInput(format!("{name} must not be empty")));
+        }
+    }
+    Ok(())
+}
+
+/// The Open Banking subject: `C=GB, O=<organisation name>, OU=<organisation id>,
+/// organizationIdentifier=PSDGB-OB-<organisation id>, CN=<software id>`.
+fn ob_subject(subject: &ClientSubject) -> Result<rcgen::DistinguishedName, TlsError> {
+    let mut dn = rcgen::DistinguishedName::new();
+    // X.520 requires countryName to be a PrintableString.
+    let country = "GB"
+        .try_into()
+        .map_err(|_| TlsError::InvalidInput("country".into()))?;
+    dn.push(DnType::CountryName, DnValue::PrintableString(country));
+    dn.push(DnType::OrganizationName, subject.organisation_name.as_str());
+    dn.push(DnType::OrganizationalUnitName, subject.organisation_id.as_str());
+    dn.push(
+        DnType::CustomDnType(ORGANIZATION_IDENTIFIER.to_vec()),
+        format!("PSDGB-OB-{}", subject.organisation_id),
+    );
+    dn.push(DnType::CommonName, subject.software_id.as_str());
+    Ok(dn)
 }
 
 /// Who a client (TPP transport) certificate is for.
@@ -289,6 +315,15 @@ impl IssuedCertificate {
     }
 
     /// The leaf certificate's notAfter.
+    /// `x5t#S256` of the leaf certificate.
+    pub fn thumbprint_s256(&self) -> Result<String, TlsError> {
+        let chain = self.certificate_chain()?;
+        let leaf = chain
+            .first()
+            .ok_or_else(|| TlsError::InvalidCertificate("no certificate".into()))?;
+        Ok(crate::thumbprint_s256(leaf.as_ref()))
+    }
+
     pub fn not_after(&self) -> Result<OffsetDateTime, TlsError> {
         let leaf = self.leaf_der()?;
         let (_, parsed) = X509Certificate::from_der(&leaf)

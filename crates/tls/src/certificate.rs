@@ -57,7 +57,8 @@ impl ClientCertificate {
 }
 
 /// RFC 8705 `x5t#S256` of a DER certificate.
-pub(crate) fn thumbprint_s256(der: &[u8]) -> String {
+/// RFC 8705 `x5t#S256` of a DER certificate: base64url (no padding) of its SHA-256.
+pub fn thumbprint_s256(der: &[u8]) -> String {
     base64url_no_pad(digest::digest(&digest::SHA256, der).as_ref())
 }
 

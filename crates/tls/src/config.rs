@@ -1,4 +1,5 @@
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, RwLock};
 
 use rustls::crypto::CryptoProvider;
 use rustls::crypto::aws_lc_rs::{self, cipher_suite};
@@ -30,6 +31,97 @@ pub fn fapi_crypto_provider() -> Arc<CryptoProvider> {
     Arc::new(provider)
 }
 
+/// Client certificates the bank no longer accepts, by `x5t#S256` thumbprint. The directory
+/// fills it when it revokes an organisation or software; every later handshake presenting one
+/// of them fails, whatever its chain says.
+#[derive(Debug, Default)]
+pub struct RevokedCertificates(RwLock<HashSet<String>>);
+
+impl RevokedCertificates {
+    pub fn is_revoked(&self, thumbprint: &str) -> bool {
+        self.0.read().map(|s| s.contains(thumbprint)).unwrap_or(true)
+    }
+
+    pub fn revoke(&self, thumbprint: impl Into<String>) {
+        if let Ok(mut s) = self.0.write() {
+            s.insert(thumbprint.into());
+        }
+    }
+
+    /// Replaces the whole list (a periodic reload from the shared database).
+    pub fn replace(&self, thumbprints: HashSet<String>) {
+        if let Ok(mut s) = self.0.write() {
+            *s = thumbprints;
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.read().map(|s| s.len()).unwrap_or(0)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// WebPKI chain verification, then the revocation list.
+#[derive(Debug)]
+struct RevocationCheckingVerifier {
+    inner: Arc<dyn rustls::server::danger::ClientCertVerifier>,
+    revoked: Arc<RevokedCertificates>,
+}
+
+impl rustls::server::danger::ClientCertVerifier for RevocationCheckingVerifier {
+    fn offer_client_auth(&self) -> bool {
+        self.inner.offer_client_auth()
+    }
+
+    fn client_auth_mandatory(&self) -> bool {
+        self.inner.client_auth_mandatory()
+    }
+
+    fn root_hint_subjects(&self) -> &[rustls::DistinguishedName] {
+        self.inner.root_hint_subjects()
+    }
+
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: rustls_pki_types::UnixTime,
+    ) -> Result<rustls::server::danger::ClientCertVerified, rustls::Error> {
+        let verified = self.inner.verify_client_cert(end_entity, intermediates, now)?;
+        if !self.revoked.is_empty()
+            && self.revoked.is_revoked(&crate::certificate::thumbprint_s256(end_entity.as_ref()))
+        {
+            return Err(rustls::Error::InvalidCertificate(rustls::CertificateError::Revoked));
+        }
+        Ok(verified)
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.inner.supported_verify_schemes()
+    }
+}
+
 /// rustls server config: TLS 1.2 and 1.3 only, FAPI TLS 1.2 suites, ALPN h2 + http/1.1.
 ///
 /// Client certificates are verified against `client_roots` when presented but are optional,
@@ -38,6 +130,7 @@ pub fn fapi_crypto_provider() -> Arc<CryptoProvider> {
 pub fn server_config(
     server: &IssuedCertificate,
     client_roots: &[CertificateDer<'static>],
+    revoked: Arc<RevokedCertificates>,
 ) -> Result<Arc<ServerConfig>, TlsError> {
     let provider = fapi_crypto_provider();
     let mut roots = RootCertStore::empty();
@@ -47,6 +140,7 @@ pub fn server_config(
     let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
         .allow_unauthenticated()
         .build()?;
+    let verifier = Arc::new(RevocationCheckingVerifier { inner: verifier, revoked });
     let mut config = ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(PROTOCOL_VERSIONS)?
         .with_client_cert_verifier(verifier)

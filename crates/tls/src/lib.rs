@@ -25,6 +25,7 @@ mod serve;
 
 pub use ca::{CertificateAuthority, ClientSubject, IssuedCertificate};
 pub use certificate::ClientCertificate;
-pub use config::{client_config, fapi_crypto_provider, server_config};
+pub use certificate::thumbprint_s256;
+pub use config::{RevokedCertificates, client_config, fapi_crypto_provider, server_config};
 pub use error::TlsError;
 pub use serve::{ConnectionInfo, HANDSHAKE_TIMEOUT, serve};

@@ -1,14 +1,18 @@
 -- The built-in core banking ledger. Times are microseconds since the Unix epoch (UTC),
 -- money is integer pence, rates are decimal strings: the same shapes on SQLite and PostgreSQL.
+-- Ids and the columns that reference them sort and compare byte-wise (COLLATE "C"), as on
+-- SQLite, so keyset pagination and ORDER BY id agree on both backends.
 
 CREATE TABLE counters (
     name  TEXT PRIMARY KEY,
     value BIGINT NOT NULL
 );
 INSERT INTO counters (name, value) VALUES ('account_number', 0);
+-- Opening order of accounts (accounts.created_seq), taken in the opening transaction.
+INSERT INTO counters (name, value) VALUES ('account_seq', 0);
 
 CREATE TABLE customers (
-    id            TEXT PRIMARY KEY,
+    id            TEXT COLLATE "C" PRIMARY KEY,
     legal_name    TEXT NOT NULL,
     date_of_birth TEXT NOT NULL,
     email         TEXT NOT NULL,
@@ -21,7 +25,7 @@ CREATE TABLE customers (
 );
 
 CREATE TABLE products (
-    id             TEXT PRIMARY KEY,
+    id             TEXT COLLATE "C" PRIMARY KEY,
     name           TEXT NOT NULL,
     kind           TEXT NOT NULL,
     interest_rate  TEXT,
@@ -30,8 +34,8 @@ CREATE TABLE products (
 );
 
 CREATE TABLE accounts (
-    id                TEXT PRIMARY KEY,
-    customer_id       TEXT REFERENCES customers (id),
+    id                TEXT COLLATE "C" PRIMARY KEY,
+    customer_id       TEXT COLLATE "C" REFERENCES customers (id),
     internal_code     TEXT UNIQUE,
     kind              TEXT NOT NULL,
     account_type      TEXT NOT NULL,
@@ -42,13 +46,15 @@ CREATE TABLE accounts (
     opened_on         TEXT NOT NULL,
     status            TEXT NOT NULL,
     closed_at         BIGINT,
-    parent_account_id TEXT REFERENCES accounts (id),
+    parent_account_id TEXT COLLATE "C" REFERENCES accounts (id),
     pot_name          TEXT,
     pot_goal          BIGINT,
     interest_rate     TEXT,
     overdraft_limit   BIGINT NOT NULL,
-    product_id        TEXT REFERENCES products (id),
-    -- Cached from postings in the same transaction that writes them.
+    product_id        TEXT COLLATE "C" REFERENCES products (id),
+    -- Cached from postings in the same transaction that writes them, for customer accounts
+    -- only: the bank's internal accounts (no funds check) are summed from postings instead, so
+    -- that no single row is updated by every payment.
     booked_balance    BIGINT NOT NULL DEFAULT 0,
     pending_debits    BIGINT NOT NULL DEFAULT 0,
     pending_credits   BIGINT NOT NULL DEFAULT 0,
@@ -59,16 +65,18 @@ CREATE INDEX accounts_by_customer ON accounts (customer_id, created_seq);
 CREATE INDEX accounts_by_parent ON accounts (parent_account_id);
 
 CREATE TABLE ledger_transactions (
-    id              TEXT PRIMARY KEY,
+    id              TEXT COLLATE "C" PRIMARY KEY,
     idempotency_key TEXT UNIQUE,
     code            TEXT NOT NULL,
+    -- What the key stands for (code and sorted legs): a replay must match it.
+    fingerprint     TEXT,
     posted_at       BIGINT NOT NULL
 );
 
 CREATE TABLE postings (
     id                    BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    ledger_transaction_id TEXT NOT NULL REFERENCES ledger_transactions (id),
-    account_id            TEXT NOT NULL REFERENCES accounts (id),
+    ledger_transaction_id TEXT COLLATE "C" NOT NULL REFERENCES ledger_transactions (id),
+    account_id            TEXT COLLATE "C" NOT NULL REFERENCES accounts (id),
     amount                BIGINT NOT NULL,
     posted_at             BIGINT NOT NULL
 );
@@ -77,8 +85,8 @@ CREATE INDEX postings_by_transaction ON postings (ledger_transaction_id);
 
 CREATE TABLE transactions (
     id                          TEXT COLLATE "C" PRIMARY KEY,
-    account_id                  TEXT NOT NULL REFERENCES accounts (id),
-    ledger_transaction_id       TEXT REFERENCES ledger_transactions (id),
+    account_id                  TEXT COLLATE "C" NOT NULL REFERENCES accounts (id),
+    ledger_transaction_id       TEXT COLLATE "C" REFERENCES ledger_transactions (id),
     status                      TEXT NOT NULL,
     credit_debit                TEXT NOT NULL,
     amount                      BIGINT NOT NULL,
@@ -97,7 +105,7 @@ CREATE TABLE transactions (
 CREATE INDEX transactions_by_account ON transactions (account_id, booked_at, id);
 
 CREATE TABLE interest_accruals (
-    account_id TEXT NOT NULL REFERENCES accounts (id),
+    account_id TEXT COLLATE "C" NOT NULL REFERENCES accounts (id),
     day        TEXT NOT NULL,
     balance    BIGINT NOT NULL,
     accrued    TEXT NOT NULL,
@@ -105,10 +113,10 @@ CREATE TABLE interest_accruals (
 );
 
 CREATE TABLE interest_payments (
-    account_id            TEXT NOT NULL REFERENCES accounts (id),
+    account_id            TEXT COLLATE "C" NOT NULL REFERENCES accounts (id),
     month                 TEXT NOT NULL,
     amount                BIGINT NOT NULL,
-    ledger_transaction_id TEXT REFERENCES ledger_transactions (id),
+    ledger_transaction_id TEXT COLLATE "C" REFERENCES ledger_transactions (id),
     PRIMARY KEY (account_id, month)
 );
 
@@ -118,8 +126,8 @@ CREATE TABLE job_runs (
 );
 
 CREATE TABLE beneficiaries (
-    id             TEXT PRIMARY KEY,
-    account_id     TEXT NOT NULL REFERENCES accounts (id),
+    id             TEXT COLLATE "C" PRIMARY KEY,
+    account_id     TEXT COLLATE "C" NOT NULL REFERENCES accounts (id),
     name           TEXT NOT NULL,
     sort_code      TEXT NOT NULL,
     account_number TEXT NOT NULL,
@@ -129,8 +137,8 @@ CREATE TABLE beneficiaries (
 CREATE INDEX beneficiaries_by_account ON beneficiaries (account_id);
 
 CREATE TABLE standing_orders (
-    id                TEXT PRIMARY KEY,
-    account_id        TEXT NOT NULL REFERENCES accounts (id),
+    id                TEXT COLLATE "C" PRIMARY KEY,
+    account_id        TEXT COLLATE "C" NOT NULL REFERENCES accounts (id),
     frequency         TEXT NOT NULL,
     reference         TEXT NOT NULL,
     creditor_name     TEXT NOT NULL,
@@ -147,8 +155,8 @@ CREATE INDEX standing_orders_by_account ON standing_orders (account_id);
 CREATE INDEX standing_orders_due ON standing_orders (status, next_payment_on);
 
 CREATE TABLE direct_debits (
-    id                TEXT PRIMARY KEY,
-    account_id        TEXT NOT NULL REFERENCES accounts (id),
+    id                TEXT COLLATE "C" PRIMARY KEY,
+    account_id        TEXT COLLATE "C" NOT NULL REFERENCES accounts (id),
     mandate_reference TEXT NOT NULL,
     originator_name   TEXT NOT NULL,
     status            TEXT NOT NULL,
@@ -158,8 +166,8 @@ CREATE TABLE direct_debits (
 CREATE INDEX direct_debits_by_account ON direct_debits (account_id);
 
 CREATE TABLE scheduled_payments (
-    id             TEXT PRIMARY KEY,
-    account_id     TEXT NOT NULL REFERENCES accounts (id),
+    id             TEXT COLLATE "C" PRIMARY KEY,
+    account_id     TEXT COLLATE "C" NOT NULL REFERENCES accounts (id),
     execute_on     TEXT NOT NULL,
     amount         BIGINT NOT NULL,
     reference      TEXT NOT NULL,
@@ -172,8 +180,8 @@ CREATE INDEX scheduled_payments_by_account ON scheduled_payments (account_id);
 CREATE INDEX scheduled_payments_due ON scheduled_payments (status, execute_on);
 
 CREATE TABLE statements (
-    id              TEXT PRIMARY KEY,
-    account_id      TEXT NOT NULL REFERENCES accounts (id),
+    id              TEXT COLLATE "C" PRIMARY KEY,
+    account_id      TEXT COLLATE "C" NOT NULL REFERENCES accounts (id),
     starts_at       BIGINT NOT NULL,
     ends_at         BIGINT NOT NULL,
     created_at      BIGINT NOT NULL,
@@ -184,11 +192,14 @@ CREATE TABLE statements (
     UNIQUE (account_id, starts_at)
 );
 
--- Every change the ledger makes, in commit order: what later feeds event notifications.
+-- Every change the ledger makes: what later feeds event notifications. `seq` is taken at
+-- INSERT, not at commit, so a reader only goes as far as the oldest transaction still in
+-- flight (`xid` below the snapshot's xmin): nothing is delivered ahead of an earlier `seq`.
 CREATE TABLE ledger_events (
     seq            BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     kind           TEXT NOT NULL,
-    account_id     TEXT NOT NULL,
-    transaction_id TEXT,
-    occurred_at    BIGINT NOT NULL
+    account_id     TEXT COLLATE "C" NOT NULL,
+    transaction_id TEXT COLLATE "C",
+    occurred_at    BIGINT NOT NULL,
+    xid            BIGINT NOT NULL DEFAULT (pg_current_xact_id()::text::bigint)
 );

@@ -6,6 +6,8 @@ CREATE TABLE counters (
     value BIGINT NOT NULL
 );
 INSERT INTO counters (name, value) VALUES ('account_number', 0);
+-- Opening order of accounts (accounts.created_seq), taken in the opening transaction.
+INSERT INTO counters (name, value) VALUES ('account_seq', 0);
 
 CREATE TABLE customers (
     id            TEXT PRIMARY KEY,
@@ -48,7 +50,9 @@ CREATE TABLE accounts (
     interest_rate     TEXT,
     overdraft_limit   BIGINT NOT NULL,
     product_id        TEXT REFERENCES products (id),
-    -- Cached from postings in the same transaction that writes them.
+    -- Cached from postings in the same transaction that writes them, for customer accounts
+    -- only: the bank's internal accounts (no funds check) are summed from postings instead, so
+    -- that no single row is updated by every payment.
     booked_balance    BIGINT NOT NULL DEFAULT 0,
     pending_debits    BIGINT NOT NULL DEFAULT 0,
     pending_credits   BIGINT NOT NULL DEFAULT 0,
@@ -62,6 +66,8 @@ CREATE TABLE ledger_transactions (
     id              TEXT PRIMARY KEY,
     idempotency_key TEXT UNIQUE,
     code            TEXT NOT NULL,
+    -- What the key stands for (code and sorted legs): a replay must match it.
+    fingerprint     TEXT,
     posted_at       BIGINT NOT NULL
 );
 
@@ -184,11 +190,13 @@ CREATE TABLE statements (
     UNIQUE (account_id, starts_at)
 );
 
--- Every change the ledger makes, in commit order: what later feeds event notifications.
+-- Every change the ledger makes: what later feeds event notifications. SQLite has one writer
+-- at a time, so `seq` order is commit order and `xid` is unused (the PostgreSQL schema needs it).
 CREATE TABLE ledger_events (
     seq            INTEGER PRIMARY KEY AUTOINCREMENT,
     kind           TEXT NOT NULL,
     account_id     TEXT NOT NULL,
     transaction_id TEXT,
-    occurred_at    BIGINT NOT NULL
+    occurred_at    BIGINT NOT NULL,
+    xid            BIGINT NOT NULL DEFAULT 0
 );

@@ -223,7 +223,7 @@ async fn start_server() -> Server {
     let dir = tempfile::tempdir().unwrap();
     let ca = CertificateAuthority::load_or_create(dir.path(), now()).unwrap();
     let server_cert = ca.issue_server_certificate(&hosts(), now()).unwrap();
-    let config = server_config(&server_cert, &[ca.certificate_der()]).unwrap();
+    let config = server_config(&server_cert, &[ca.certificate_der()], Default::default()).unwrap();
     let app = Router::new()
         .route(
             "/",
