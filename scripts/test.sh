@@ -16,6 +16,31 @@ as_root() {
   else die "PostgreSQL is missing and this user cannot install it (not root, no sudo). Start PostgreSQL 15+ on 127.0.0.1:5432 or set BASCULE_TEST_POSTGRES_URL."; fi
 }
 
+# The tests connect as postgres@127.0.0.1 without a password (postgres_admin_url()).
+pg_passwordless_ok() {
+  env -u PGPASSWORD PGPASSFILE=/dev/null PGCONNECT_TIMEOUT=5 \
+    psql -h 127.0.0.1 -U postgres -d postgres -w -q -c 'select 1' >/dev/null 2>&1
+}
+
+# Debian asks TCP clients for a password (scram-sha-256): trust local TCP connections instead,
+# first in pg_hba.conf so they win over the package's rules. No password is ever set.
+trust_local_tcp() {
+  local version=$1 hba="/etc/postgresql/$1/main/pg_hba.conf"
+  as_root test -f "$hba" || die "no $hba: cannot let the tests connect to PostgreSQL $version"
+  # pg_hba.conf is first match wins: the two lines must come before any other rule.
+  local first
+  first=$(as_root grep -vE '^[[:space:]]*(#|$)' "$hba" | head -n 2 | tr -s ' \t' ' ')
+  if [ "$first" != $'host all all 127.0.0.1/32 trust\nhost all all ::1/128 trust' ]; then
+    say "Trusting local TCP connections in $hba"
+    local tmp
+    tmp=$(mktemp)
+    { printf 'host all all 127.0.0.1/32 trust\nhost all all ::1/128 trust\n'; as_root cat "$hba"; } >"$tmp"
+    as_root cp "$tmp" "$hba"
+    rm -f "$tmp"
+    as_root pg_ctlcluster --skip-systemctl-redirect "$version" main reload
+  fi
+}
+
 ensure_postgres() {
   if [ -n "${BASCULE_TEST_POSTGRES_URL:-}" ]; then
     say "Using PostgreSQL at the configured BASCULE_TEST_POSTGRES_URL"
@@ -23,6 +48,9 @@ ensure_postgres() {
   fi
   if pg_port_open; then
     say "PostgreSQL answers on 127.0.0.1:5432"
+    if command -v psql >/dev/null 2>&1 && ! pg_passwordless_ok; then
+      die "PostgreSQL on 127.0.0.1:5432 refuses user postgres without a password. Let local TCP connections in (e.g. 'host all all 127.0.0.1/32 trust' first in pg_hba.conf, then reload), or set BASCULE_TEST_POSTGRES_URL=postgres://USER:PASSWORD@HOST:PORT/postgres."
+    fi
     return
   fi
   if ! command -v pg_ctlcluster >/dev/null 2>&1; then
@@ -37,9 +65,11 @@ ensure_postgres() {
   as_root pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
   for _ in $(seq 1 30); do pg_port_open && break; sleep 1; done
   pg_port_open || die "PostgreSQL did not start on 127.0.0.1:5432"
-  # Debian's default asks TCP clients for a password: give the tests one.
-  as_root su postgres -c "psql -q -c \"ALTER USER postgres PASSWORD 'postgres'\"" >/dev/null
-  export BASCULE_TEST_POSTGRES_URL="postgres://postgres:postgres@127.0.0.1:5432/postgres"
+  trust_local_tcp "$version"
+  if command -v psql >/dev/null 2>&1; then
+    for _ in $(seq 1 10); do pg_passwordless_ok && break; sleep 1; done
+    pg_passwordless_ok || die "PostgreSQL $version started but refuses user postgres on 127.0.0.1 without a password (check /etc/postgresql/$version/main/pg_hba.conf)"
+  fi
 }
 
 command -v cargo >/dev/null 2>&1 || die "cargo is required (https://rustup.rs)"

@@ -49,8 +49,20 @@ enum Command {
         config: Option<PathBuf>,
         #[arg(long, global = true)]
         data_dir: Option<PathBuf>,
+        /// Where the bank (and so the directory's JWKS endpoints) is reached, if not at the
+        /// configured listen address.
+        #[arg(long, global = true)]
+        public_url: Option<String>,
         #[command(subcommand)]
         command: DirectoryCommand,
+    },
+    /// The TPP side, from an enrolment directory: what a TPP runs against any Open Banking bank.
+    Tpp {
+        /// The directory `bascule directory enrol --out` wrote.
+        #[arg(long, global = true, default_value = ".")]
+        tpp: PathBuf,
+        #[command(subcommand)]
+        command: TppCommand,
     },
     /// Run a configured bank.
     Serve {
@@ -100,6 +112,61 @@ enum DirectoryCommand {
     },
 }
 
+#[derive(Subcommand)]
+enum TppCommand {
+    /// Print a signed registration request (a JWT) to POST to a bank's /register with curl.
+    RegistrationRequest {
+        /// The bank's organisation id (the request's `aud`).
+        #[arg(long)]
+        aud: String,
+        #[arg(long, default_value = "tls_client_auth")]
+        method: String,
+    },
+    /// Register with a bank by dynamic client registration; saves registration.json.
+    Register {
+        /// The bank's base URL, e.g. https://localhost:8443.
+        #[arg(long)]
+        bank: String,
+        #[arg(long)]
+        aud: String,
+        #[arg(long, default_value = "tls_client_auth")]
+        method: String,
+    },
+}
+
+fn auth_method(raw: &str) -> anyhow::Result<TokenEndpointAuthMethod> {
+    match raw {
+        "tls_client_auth" => Ok(TokenEndpointAuthMethod::TlsClientAuth),
+        "private_key_jwt" => Ok(TokenEndpointAuthMethod::PrivateKeyJwt),
+        other => anyhow::bail!("{other}: use tls_client_auth or private_key_jwt"),
+    }
+}
+
+async fn tpp(dir: &Path, command: TppCommand) -> anyhow::Result<()> {
+    let files = TppFiles::load(dir)?;
+    let now = SystemClock.now().unix_timestamp();
+    match command {
+        TppCommand::RegistrationRequest { aud, method } => {
+            let request = RegistrationRequest::from_files(&files, auth_method(&method)?);
+            println!("{}", request.signed_jwt(files.signing_key(), &aud, now)?);
+        }
+        TppCommand::Register { bank, aud, method } => {
+            let request = RegistrationRequest::from_files(&files, auth_method(&method)?);
+            let client = TppClient::new(&files)?;
+            let endpoint = format!("{}/register", bank.trim_end_matches('/'));
+            let registration = client.register(&endpoint, &aud, &request, now).await?;
+            let path = dir.join("registration.json");
+            std::fs::write(&path, serde_json::to_string_pretty(&registration.body)?)?;
+            println!(
+                "Registered: client_id {} (saved in {})",
+                registration.client_id,
+                path.display()
+            );
+        }
+    }
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
@@ -113,8 +180,10 @@ async fn main() -> anyhow::Result<()> {
         Command::Directory {
             config,
             data_dir,
+            public_url,
             command,
-        } => directory(config.as_deref(), data_dir, command).await,
+        } => directory(config.as_deref(), data_dir, public_url, command).await,
+        Command::Tpp { tpp: dir, command } => tpp(&dir, command).await,
     }
 }
 
@@ -293,11 +362,15 @@ async fn open_directory(config: &Config) -> anyhow::Result<(Directory, String)> 
 async fn directory(
     file: Option<&Path>,
     data_dir: Option<PathBuf>,
+    public_url: Option<String>,
     command: DirectoryCommand,
 ) -> anyhow::Result<()> {
     let mut config = Config::load(file)?;
     if let Some(dir) = data_dir {
         config.data_dir = dir;
+    }
+    if public_url.is_some() {
+        config.public_url = public_url;
     }
     let (directory, public_url) = open_directory(&config).await?;
     match command {

@@ -41,6 +41,11 @@ enum Bench {
         #[arg(long, default_value_t = 200)]
         accounts: usize,
     },
+    /// JWS signing and verification per second on one thread (PS256, ES256).
+    Jose {
+        #[arg(long, default_value_t = 5_000)]
+        iterations: usize,
+    },
     /// Balance + latest 100 transactions of one account, with `postings` postings in the ledger.
     Reads {
         #[arg(long, default_value = "sqlite")]
@@ -69,6 +74,7 @@ async fn main() -> anyhow::Result<()> {
             iterations,
             accounts,
         } => reads(backend, postings, iterations, accounts).await,
+        Bench::Jose { iterations } => jose(iterations),
     }
 }
 
@@ -243,7 +249,7 @@ async fn bulk_load(ledger: &Ledger, ids: &[AccountId], postings: u64) -> anyhow:
         (time::OffsetDateTime::now_utc() - time::Duration::days(365)).unix_timestamp() * 1_000_000;
     sqlx::query(
         "CREATE TABLE bench_seq AS WITH RECURSIVE seq(n) AS \
-         (SELECT 0 UNION ALL SELECT n + 1 FROM seq WHERE n + 1 < $1) SELECT n FROM seq",
+         (SELECT CAST(0 AS BIGINT) UNION ALL SELECT n + 1 FROM seq WHERE n + 1 < $1) SELECT n FROM seq",
     )
     .bind(transfers)
     .execute(tx.conn())
@@ -347,5 +353,29 @@ async fn reads(
         latencies,
         started.elapsed(),
     );
+    Ok(())
+}
+
+fn jose(iterations: usize) -> anyhow::Result<()> {
+    use bascule_jose::{Algorithm, Jwks, SigningKey, VerifyingKeys, verify_jwt};
+    let claims = serde_json::json!({"iss": "tpp-1", "aud": "https://bank", "exp": 1_700_000_000, "jti": "abc"});
+    for alg in [Algorithm::PS256, Algorithm::ES256] {
+        let key = SigningKey::generate(alg)?;
+        let keys = VerifyingKeys::from_jwks(&Jwks {
+            keys: vec![key.public_jwk()],
+        })?;
+        let started = Instant::now();
+        let mut token = String::new();
+        for _ in 0..iterations {
+            token = key.sign_jwt(&claims, Some("JWT"))?;
+        }
+        let signing = iterations as f64 / started.elapsed().as_secs_f64();
+        let started = Instant::now();
+        for _ in 0..iterations {
+            verify_jwt::<serde_json::Value>(&token, &keys, &[alg])?;
+        }
+        let verifying = iterations as f64 / started.elapsed().as_secs_f64();
+        println!("{alg}: sign {signing:.0}/s, verify {verifying:.0}/s (one thread)");
+    }
     Ok(())
 }

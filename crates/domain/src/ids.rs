@@ -93,6 +93,10 @@ string_id!(
     /// One balanced set of postings in the ledger.
     LedgerTransactionId, 40
 );
+string_id!(
+    /// A consent (intent), shared by account access, payment and funds confirmation (OB max 128).
+    ConsentId, 128
+);
 string_id!(BeneficiaryId, 40);
 string_id!(StandingOrderId, 40);
 string_id!(DirectDebitId, 40);

@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod clock;
+pub mod consent;
 pub mod customer;
 pub mod ids;
 pub mod interest;
@@ -17,10 +18,12 @@ pub use account::{
     SortCodeAccountNumber,
 };
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use consent::{Consent, ConsentEvent, ConsentKind, ConsentStatus, InvalidTransition};
 pub use customer::{Customer, PostalAddress};
 pub use ids::{
-    AccountId, BeneficiaryId, CustomerId, DirectDebitId, IdSource, InvalidId, LedgerTransactionId,
-    ProductId, RandomIds, ScheduledPaymentId, StandingOrderId, StatementId, TransactionId,
+    AccountId, BeneficiaryId, ConsentId, CustomerId, DirectDebitId, IdSource, InvalidId,
+    LedgerTransactionId, ProductId, RandomIds, ScheduledPaymentId, StandingOrderId, StatementId,
+    TransactionId,
 };
 pub use money::{Amount, Currency, InvalidAmount, Pence};
 pub use posting::{LedgerRuleError, Leg, validate_legs};
@@ -71,7 +74,14 @@ mod parser_tests {
 
     #[test]
     fn known_panic_inputs_are_refused() {
-        for s in ["12345é1234567", "é", "12-34-5é", "1.é", "IntrvlMnthDay:é:01", "GB\u{e9}"] {
+        for s in [
+            "12345é1234567",
+            "é",
+            "12-34-5é",
+            "1.é",
+            "IntrvlMnthDay:é:01",
+            "GB\u{e9}",
+        ] {
             parse_everything(s);
         }
         assert!(SortCodeAccountNumber::parse("12345é1234567").is_err());

@@ -3,15 +3,16 @@
 use bascule_core_banking::LedgerEventKind;
 use bascule_domain::{
     Account, AccountId, AccountKind, AccountNumber, AccountStatus, AccountType, Currency, Customer,
-    CustomerId, Pence, PostalAddress, ProductId, SortCodeAccountNumber,
+    CustomerId, Pence, PostalAddress, ProductId, ProprietaryCode, SortCodeAccountNumber,
 };
 use bascule_store::WriteTx;
 use rust_decimal::Decimal;
+use sqlx::Row;
 use time::Date;
 
 use crate::posting::record_event;
-use crate::rows::{self, account_columns, date_str, micros};
-use crate::{Ledger, LedgerError, internal};
+use crate::rows::{self, account_columns, booked_balance_column, date_str, micros};
+use crate::{Entry, EntryLine, Ledger, LedgerError, LineDetails, internal};
 
 #[derive(Debug, Clone)]
 pub struct NewCustomer {
@@ -55,22 +56,17 @@ impl Ledger {
         let mut tx = self.store.begin().await?;
         let today = date_str(self.clock.now().date());
         for code in internal::ALL {
-            let exists: Option<String> =
-                sqlx::query_scalar("SELECT id FROM accounts WHERE internal_code = $1")
-                    .bind(code)
-                    .fetch_optional(tx.conn())
-                    .await?;
-            if exists.is_none() {
-                sqlx::query(
-                    "INSERT INTO accounts (id, internal_code, kind, account_type, currency, \
-                     opened_on, status, overdraft_limit, created_seq) \
-                     VALUES ($1, $1, 'Internal', 'Business', 'GBP', $2, 'Enabled', 0, 0)",
-                )
-                .bind(code)
-                .bind(&today)
-                .execute(tx.conn())
-                .await?;
-            }
+            // Two nodes starting together both try: the second finds the row and does nothing.
+            sqlx::query(
+                "INSERT INTO accounts (id, internal_code, kind, account_type, currency, \
+                 opened_on, status, overdraft_limit, created_seq) \
+                 VALUES ($1, $1, 'Internal', 'Business', 'GBP', $2, 'Enabled', 0, 0) \
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(code)
+            .bind(&today)
+            .execute(tx.conn())
+            .await?;
         }
         tx.commit().await?;
         Ok(())
@@ -202,6 +198,19 @@ impl Ledger {
             product_id: new.product,
         };
         let mut tx = self.store.begin().await?;
+        // Lock the parent and re-check it is open in this transaction: a concurrent close of
+        // the parent either waits for this pot (and then sees it) or has closed it already.
+        let parent_open = sqlx::query(
+            "UPDATE accounts SET status = status WHERE id = $1 AND status = 'Enabled' RETURNING id",
+        )
+        .bind(account.pot.as_ref().map(|p| p.parent.as_str()))
+        .fetch_optional(tx.conn())
+        .await?;
+        if parent_open.is_none() {
+            return Err(LedgerError::Invalid(
+                "a pot hangs off an open current account".into(),
+            ));
+        }
         let seq = self.insert_account(&mut tx, &account).await?;
         tx.commit().await?;
         self.notify(Some(seq));
@@ -211,12 +220,17 @@ impl Ledger {
     async fn insert_account(&self, tx: &mut WriteTx, a: &Account) -> Result<i64, LedgerError> {
         let now = micros(self.clock.now());
         let pot = a.pot.as_ref();
+        // Opening order, numbered in the opening transaction (a count of rows would race).
+        let created_seq: i64 = sqlx::query_scalar(
+            "UPDATE counters SET value = value + 1 WHERE name = 'account_seq' RETURNING value",
+        )
+        .fetch_one(tx.conn())
+        .await?;
         sqlx::query(
             "INSERT INTO accounts (id, customer_id, kind, account_type, currency, sort_code, \
              account_number, nickname, opened_on, status, parent_account_id, pot_name, pot_goal, \
              interest_rate, overdraft_limit, product_id, created_seq) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-             (SELECT COUNT(*) FROM accounts))",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
         )
         .bind(a.id.as_str())
         .bind(a.customer_id.as_ref().map(|c| c.as_str()))
@@ -234,6 +248,7 @@ impl Ledger {
         .bind(a.interest_rate.map(|r| r.to_string()))
         .bind(a.overdraft_limit.0)
         .bind(a.product_id.as_ref().map(|p| p.as_str()))
+        .bind(created_seq)
         .execute(tx.conn())
         .await?;
         record_event(tx, LedgerEventKind::AccountOpened, &a.id, None, now).await
@@ -263,7 +278,8 @@ impl Ledger {
     }
 
     /// Closes an account for good. Its id, history and statements stay; a pot's money goes back
-    /// to its parent first; any other account must be empty with nothing pending.
+    /// to its parent in the same database transaction; any other account must be empty with
+    /// nothing pending and no open pots.
     pub async fn close_account(&self, id: &AccountId) -> Result<(), LedgerError> {
         let account = self.account(id).await?;
         if account.status == AccountStatus::Closed {
@@ -272,16 +288,96 @@ impl Ledger {
         if account.kind == AccountKind::Internal {
             return Err(LedgerError::Invalid("internal accounts never close".into()));
         }
+        let mut tx = self.store.begin().await?;
+        // Lock the account (and a pot's parent) first, in account-id order like every posting:
+        // what is read below is then the final word, and a pot being opened under a current
+        // account concurrently has either committed (and is seen) or waits for this.
+        let mut locks = vec![id];
         if let Some(pot) = &account.pot {
-            let balance = self.booked_balance(id).await?;
-            if balance.0 > 0 {
-                self.move_between_pot(&pot.parent, id, balance, false, Some(format!("close:{id}")))
-                    .await?;
+            locks.push(&pot.parent);
+        }
+        locks.sort();
+        for lock in locks {
+            sqlx::query("UPDATE accounts SET status = status WHERE id = $1")
+                .bind(lock.as_str())
+                .execute(tx.conn())
+                .await?;
+        }
+        let row = sqlx::query(
+            "SELECT booked_balance, pending_debits, status FROM accounts WHERE id = $1 \
+             AND status <> 'Closed'",
+        )
+        .bind(id.as_str())
+        .fetch_optional(tx.conn())
+        .await?;
+        let Some(row) = row else {
+            // Closed meanwhile by someone else.
+            return Ok(());
+        };
+        let balance: i64 = row.try_get("booked_balance")?;
+        let pending: i64 = row.try_get("pending_debits")?;
+        let from: String = row.try_get("status")?;
+        let mut last_seq = None;
+        match &account.pot {
+            Some(pot) => {
+                if pending != 0 {
+                    return Err(LedgerError::Invalid(
+                        "a pot with pending card payments cannot close".into(),
+                    ));
+                }
+                if balance > 0 {
+                    let entry = Entry {
+                        idempotency_key: None,
+                        code: ProprietaryCode::PotTransfer,
+                        lines: vec![
+                            EntryLine {
+                                account: id.clone(),
+                                amount: Pence(-balance),
+                                check_funds: false,
+                                honour_disabled: true,
+                                details: LineDetails {
+                                    description: "Pot closed".into(),
+                                    ..LineDetails::default()
+                                },
+                            },
+                            EntryLine {
+                                account: pot.parent.clone(),
+                                amount: Pence(balance),
+                                check_funds: false,
+                                honour_disabled: false,
+                                details: LineDetails {
+                                    description: format!("Moved from {}", pot.name),
+                                    ..LineDetails::default()
+                                },
+                            },
+                        ],
+                    };
+                    last_seq = self.post_in(&mut tx, &entry, None).await?.1;
+                }
+            }
+            None => {
+                let open_pots: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM accounts WHERE parent_account_id = $1 \
+                     AND status <> 'Closed'",
+                )
+                .bind(id.as_str())
+                .fetch_one(tx.conn())
+                .await?;
+                if open_pots > 0 {
+                    return Err(LedgerError::Invalid(
+                        "close the account's pots before the account".into(),
+                    ));
+                }
             }
         }
-        let from = account.status.as_str();
-        self.change_status(id, "Closed", from, Some(micros(self.clock.now())))
-            .await
+        let closed_at = Some(micros(self.clock.now()));
+        let seq = self
+            .change_status_in(&mut tx, id, "Closed", &from, closed_at)
+            .await?;
+        tx.commit().await?;
+        self.notify(last_seq);
+        self.notify(Some(seq));
+        Ok(())
     }
 
     async fn change_status(
@@ -292,6 +388,22 @@ impl Ledger {
         closed_at: Option<i64>,
     ) -> Result<(), LedgerError> {
         let mut tx = self.store.begin().await?;
+        let seq = self
+            .change_status_in(&mut tx, id, to, from, closed_at)
+            .await?;
+        tx.commit().await?;
+        self.notify(Some(seq));
+        Ok(())
+    }
+
+    async fn change_status_in(
+        &self,
+        tx: &mut WriteTx,
+        id: &AccountId,
+        to: &str,
+        from: &str,
+        closed_at: Option<i64>,
+    ) -> Result<i64, LedgerError> {
         let updated = sqlx::query(
             "UPDATE accounts SET status = $1, closed_at = $2 WHERE id = $3 AND status = $4 \
              AND kind <> 'Internal' AND ($1 <> 'Closed' OR (booked_balance = 0 AND pending_debits = 0))",
@@ -307,36 +419,39 @@ impl Ledger {
                 "account cannot go from {from} to {to} (it must exist, and be empty to close)"
             )));
         }
-        let seq = record_event(
-            &mut tx,
+        record_event(
+            tx,
             LedgerEventKind::AccountStatusChanged,
             id,
             None,
             micros(self.clock.now()),
         )
-        .await?;
-        tx.commit().await?;
-        self.notify(Some(seq));
-        Ok(())
+        .await
     }
 
+    /// The booked balance: cached on customer accounts, the sum of postings on the bank's
+    /// internal accounts (which keep no cached balance).
     pub async fn booked_balance(&self, id: &AccountId) -> Result<Pence, LedgerError> {
-        let b: Option<i64> =
-            sqlx::query_scalar("SELECT booked_balance FROM accounts WHERE id = $1")
-                .bind(id.as_str())
-                .fetch_optional(self.store.pool())
-                .await?;
+        let b: Option<i64> = sqlx::query_scalar(concat!(
+            "SELECT ",
+            booked_balance_column!(),
+            " AS booked_balance FROM accounts WHERE id = $1"
+        ))
+        .bind(id.as_str())
+        .fetch_optional(self.store.pool())
+        .await?;
         b.map(Pence).ok_or(LedgerError::NotFound("account"))
     }
 
-    /// Every account's cached balance against the sum of its postings: the ledger's own audit.
-    /// Returns the accounts that disagree (none, unless something is badly wrong).
+    /// Every customer account's cached balance against the sum of its postings: the ledger's
+    /// own audit (internal accounts keep no cached balance). Returns the accounts that disagree
+    /// (none, unless something is badly wrong).
     pub async fn audit(&self) -> Result<LedgerAudit, LedgerError> {
         let mismatched: Vec<String> = sqlx::query_scalar(
             "SELECT a.id FROM accounts a LEFT JOIN \
                (SELECT account_id, SUM(amount) AS total FROM postings GROUP BY account_id) p \
                ON p.account_id = a.id \
-             WHERE a.booked_balance <> COALESCE(p.total, 0)",
+             WHERE a.kind <> 'Internal' AND a.booked_balance <> COALESCE(p.total, 0)",
         )
         .fetch_all(self.store.pool())
         .await?;

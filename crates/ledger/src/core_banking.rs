@@ -18,7 +18,8 @@ use tokio::sync::broadcast;
 
 use crate::arrangements::{beneficiary, direct_debit, scheduled_payment, standing_order};
 use crate::rows::{
-    self, account_columns, from_micros, get, micros, parse_date, parse_rate, transaction_columns,
+    self, account_columns, booked_balance_column, from_micros, get, micros, parse_date, parse_rate,
+    transaction_columns,
 };
 use crate::{Ledger, LedgerError};
 
@@ -175,8 +176,12 @@ impl CoreBanking for Ledger {
         let at = self.clock.now();
         let found = self
             .by_accounts(
-                "SELECT id, currency, booked_balance, pending_debits, pending_credits, \
-                 overdraft_limit FROM accounts WHERE id",
+                concat!(
+                    "SELECT id, currency, ",
+                    booked_balance_column!(),
+                    " AS booked_balance, pending_debits, pending_credits, \
+                     overdraft_limit FROM accounts WHERE id"
+                ),
                 "id",
                 ids,
                 |r| {
@@ -407,7 +412,9 @@ impl CoreBanking for Ledger {
                 payment.amount,
                 &payment.reference,
                 payment.code,
-                Some(payment.idempotency_key.clone()),
+                // Its own namespace: a caller's key can never replay (or block) one of the
+                // ledger's own jobs (`so:`, `sp:`, `interest:`, `card-settle:` ...).
+                Some(format!("payment:{}", payment.idempotency_key)),
             )
             .await?;
         let debtor_transaction_id: TransactionId = posted
@@ -427,10 +434,30 @@ impl CoreBanking for Ledger {
     }
 
     async fn events_since(&self, after_seq: i64, limit: u32) -> Result<Vec<LedgerEvent>> {
+        // Feed order is (xid, seq): on PostgreSQL `seq` is taken at INSERT, so a transaction
+        // that started writing earlier can commit an event numbered after one still in flight.
+        // Only rows of finished transactions are read (`xid` below the horizon), and a new row
+        // always has an `xid` at or above it, so what has been delivered never gains a row
+        // before its end. On SQLite every `xid` is 0 and this is plain `seq` order.
+        let horizon = self
+            .store
+            .visible_xid_horizon()
+            .await
+            .map_err(LedgerError::from)?;
+        let cursor_xid: Option<i64> = sqlx::query_scalar(
+            "SELECT xid FROM ledger_events WHERE seq <= $1 ORDER BY seq DESC LIMIT 1",
+        )
+        .bind(after_seq)
+        .fetch_optional(self.store.pool())
+        .await
+        .map_err(LedgerError::from)?;
         let rows = sqlx::query(
             "SELECT seq, kind, account_id, transaction_id, occurred_at FROM ledger_events \
-             WHERE seq > $1 ORDER BY seq LIMIT $2",
+             WHERE xid < $1 AND (xid > $2 OR (xid = $2 AND seq > $3)) \
+             ORDER BY xid, seq LIMIT $4",
         )
+        .bind(horizon)
+        .bind(cursor_xid.unwrap_or(-1))
         .bind(after_seq)
         .bind(i64::from(limit))
         .fetch_all(self.store.pool())

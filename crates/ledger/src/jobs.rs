@@ -49,6 +49,7 @@ fn refused(e: &LedgerError) -> bool {
             | LedgerError::Invalid(_)
             | LedgerError::NotFound(_)
             | LedgerError::Rule(_)
+            | LedgerError::IdempotencyConflict
     )
 }
 
@@ -174,12 +175,25 @@ impl Ledger {
         today: Date,
         report: &mut JobReport,
     ) -> Result<(), LedgerError> {
+        let yesterday = date_str(today - Duration::days(1));
+        // A run that accrued every pot to yesterday and paid everything due leaves nothing for
+        // another run the same day: skip the scan over every pot.
+        let done: Option<String> =
+            sqlx::query_scalar("SELECT last_day FROM job_runs WHERE job = 'interest'")
+                .fetch_optional(self.store.pool())
+                .await?;
+        if done.is_some_and(|d| d >= yesterday) {
+            return Ok(());
+        }
         let pots = sqlx::query(
             "SELECT id, opened_on, interest_rate, closed_at FROM accounts \
-             WHERE kind = 'Savings' AND interest_rate IS NOT NULL ORDER BY id",
+             WHERE kind = 'Savings' AND interest_rate IS NOT NULL AND interest_settled = 0 \
+             ORDER BY id",
         )
         .fetch_all(self.store.pool())
         .await?;
+        let this_month = first_of_month(today);
+        let mut complete = true;
         for pot in pots {
             let id = crate::rows::id(&pot, "id", AccountId::parse)?;
             let Some(rate) = parse_rate(get(&pot, "interest_rate")?)? else {
@@ -204,7 +218,30 @@ impl Ledger {
             if start <= end {
                 report.interest_days_accrued += self.accrue(&id, rate, start, end).await?;
             }
-            report.interest_payments += self.pay_interest(&id, today).await?;
+            let (paid, all_paid) = self.pay_interest(&id, today).await?;
+            report.interest_payments += paid;
+            complete &= all_paid;
+            // A closed pot accrued to its last day, with its last month paid, is done for good.
+            if closed.is_some() && all_paid && end < this_month {
+                self.store
+                    .write(
+                        sqlx::query("UPDATE accounts SET interest_settled = 1 WHERE id = $1")
+                            .bind(id.as_str()),
+                    )
+                    .await?;
+            }
+        }
+        if complete {
+            self.store
+                .write(
+                    sqlx::query(
+                        "INSERT INTO job_runs (job, last_day) VALUES ('interest', $1) \
+                         ON CONFLICT (job) DO UPDATE SET last_day = excluded.last_day \
+                         WHERE job_runs.last_day < excluded.last_day",
+                    )
+                    .bind(&yesterday),
+                )
+                .await?;
         }
         Ok(())
     }
@@ -246,8 +283,10 @@ impl Ledger {
                 balance += m.try_get::<i64, _>("amount")?;
             }
             let accrued = interest::daily_accrual(Pence(balance), rate);
+            // Another node accruing the same pot at the same time writes the same rows.
             sqlx::query(
-                "INSERT INTO interest_accruals (account_id, day, balance, accrued) VALUES ($1, $2, $3, $4)",
+                "INSERT INTO interest_accruals (account_id, day, balance, accrued) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
             )
             .bind(pot.as_str())
             .bind(date_str(day))
@@ -262,7 +301,9 @@ impl Ledger {
         Ok(days)
     }
 
-    async fn pay_interest(&self, pot: &AccountId, today: Date) -> Result<u32, LedgerError> {
+    /// Pays every completed month of accrued interest not yet paid. Returns the payments made
+    /// and whether every such month is now paid (false if a payment was refused).
+    async fn pay_interest(&self, pot: &AccountId, today: Date) -> Result<(u32, bool), LedgerError> {
         let rows = sqlx::query(
             "SELECT substr(day, 1, 7) AS month, accrued FROM interest_accruals \
              WHERE account_id = $1 AND day < $2 AND substr(day, 1, 7) NOT IN \
@@ -294,11 +335,13 @@ impl Ledger {
             _ => pot.clone(),
         };
         let mut paid = 0;
+        let mut all_paid = true;
         for (month, accrued) in months {
             let amount = interest::monthly_payment(accrued);
             let mut tx = self.store.begin().await?;
             let mut ltx = None;
             let mut seq = None;
+            let mut fresh = false;
             if amount.0 > 0 {
                 let entry = Entry {
                     idempotency_key: Some(format!("interest:{pot}:{month}")),
@@ -308,12 +351,14 @@ impl Ledger {
                             account: internal::account(internal::INTEREST_EXPENSE),
                             amount: -amount,
                             check_funds: false,
+                            honour_disabled: false,
                             details: LineDetails::default(),
                         },
                         EntryLine {
                             account: payee.clone(),
                             amount,
                             check_funds: false,
+                            honour_disabled: false,
                             details: LineDetails {
                                 description: format!("Interest for {month}"),
                                 ..LineDetails::default()
@@ -325,15 +370,20 @@ impl Ledger {
                     Ok(done) => done,
                     // The payee takes no postings now (disabled): the month stays unpaid and is
                     // paid on a later run, rather than failing every job for every account.
-                    Err(e) if refused(&e) => continue,
+                    Err(e) if refused(&e) => {
+                        all_paid = false;
+                        continue;
+                    }
                     Err(e) => return Err(e),
                 };
+                // Another node paid this month first: its entry is replayed, nothing posted.
+                fresh = !posted.replayed;
                 ltx = Some(posted.ledger_transaction_id);
                 seq = last;
             }
             sqlx::query(
                 "INSERT INTO interest_payments (account_id, month, amount, ledger_transaction_id) \
-                 VALUES ($1, $2, $3, $4)",
+                 VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
             )
             .bind(pot.as_str())
             .bind(&month)
@@ -343,9 +393,9 @@ impl Ledger {
             .await?;
             tx.commit().await?;
             self.notify(seq);
-            paid += u32::from(amount.0 > 0);
+            paid += u32::from(fresh);
         }
-        Ok(paid)
+        Ok((paid, all_paid))
     }
 
     async fn issue_statements(

@@ -24,6 +24,7 @@ fn line(account: AccountId, amount: Pence, check_funds: bool, details: LineDetai
         account,
         amount,
         check_funds,
+        honour_disabled: false,
         details,
     }
 }
@@ -348,9 +349,12 @@ impl Ledger {
             idempotency_key: Some(format!("card-settle:{transaction}")),
             code: ProprietaryCode::CardPurchase,
             lines: vec![
-                // The merchant is paid whatever the balance now says: the bank honours what it
-                // authorised, so no funds check here.
-                line(account.clone(), -settled, false, LineDetails::default()),
+                // The merchant is paid whatever the balance now says, and even if the account
+                // was disabled since (not closed): the bank honours what it authorised.
+                EntryLine {
+                    honour_disabled: true,
+                    ..line(account.clone(), -settled, false, LineDetails::default())
+                },
                 bank_side(internal::CARD_SETTLEMENT, settled),
             ],
         };

@@ -16,7 +16,10 @@ use crate::{Ledger, LedgerError, internal};
 /// What an idempotency key stands for: the code and the legs, sorted, as a canonical string.
 /// Descriptions and references are not part of it (they do not move money).
 pub(crate) fn fingerprint(code: ProprietaryCode, legs: &[Leg]) -> String {
-    let mut sorted: Vec<(&str, i64)> = legs.iter().map(|l| (l.account.as_str(), l.amount.0)).collect();
+    let mut sorted: Vec<(&str, i64)> = legs
+        .iter()
+        .map(|l| (l.account.as_str(), l.amount.0))
+        .collect();
     sorted.sort_unstable();
     let mut out = String::from(code.as_str());
     for (account, amount) in sorted {
@@ -85,7 +88,11 @@ impl Ledger {
     /// `post` inside a transaction the caller holds and commits: for tests that need a
     /// posting in flight (what other writers and readers of the change feed see meanwhile).
     #[doc(hidden)]
-    pub async fn post_within(&self, tx: &mut WriteTx, entry: &Entry) -> Result<Posted, LedgerError> {
+    pub async fn post_within(
+        &self,
+        tx: &mut WriteTx,
+        entry: &Entry,
+    ) -> Result<Posted, LedgerError> {
         Ok(self.post_in(tx, entry, None).await?.0)
     }
 

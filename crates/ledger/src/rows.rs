@@ -121,6 +121,17 @@ pub(crate) fn account(row: &AnyRow) -> Result<Account, StoreError> {
     })
 }
 
+/// An account's booked balance as a column expression over `accounts`: the cached column for
+/// customer accounts, the sum of postings for the bank's internal accounts (never cached, so
+/// no payment waits on their rows).
+macro_rules! booked_balance_column {
+    () => {
+        "(CASE WHEN accounts.kind = 'Internal' THEN (SELECT CAST(COALESCE(SUM(p.amount), 0) AS BIGINT) \
+         FROM postings p WHERE p.account_id = accounts.id) ELSE accounts.booked_balance END)"
+    };
+}
+pub(crate) use booked_balance_column;
+
 macro_rules! transaction_columns {
     () => {
         "id, account_id, status, credit_debit, amount, \

@@ -55,6 +55,7 @@ impl Registrar {
                 client.token_endpoint_auth_method.as_str(),
             ));
         }
+        self.still_approved(&client).await?;
         let registered = client.tls_client_auth_subject_dn.as_deref().unwrap_or("");
         if !dn::same(registered, &cert.subject_dn) {
             return Err(ClientAuthError::CertificateMismatch);
@@ -91,6 +92,7 @@ impl Registrar {
         if !crate::register::certificate_belongs_to(cert, &client.organisation_id) {
             return Err(ClientAuthError::CertificateMismatch);
         }
+        self.still_approved(&client).await?;
         let header_kid = bascule_jose::decode_unverified(assertion)
             .ok()
             .and_then(|(h, _)| h.kid);
@@ -151,5 +153,22 @@ impl Registrar {
             return Err(ClientAuthError::Replayed);
         }
         Ok(client)
+    }
+
+    /// A client of software the sandbox directory has revoked (itself or with its
+    /// organisation) is no longer a client: it reads as unknown. Without this, a revoked
+    /// software's `private_key_jwt` client still authenticated over a sibling software's
+    /// certificate while its keys sat in the JWKS cache, and a node whose in-memory revocation
+    /// list lags the database would let a revoked certificate's client in.
+    async fn still_approved(&self, client: &Client) -> Result<(), ClientAuthError> {
+        if let Some(directory) = &self.inner.directory
+            && !directory
+                .is_active(&client.software_id)
+                .await
+                .map_err(|e| ClientAuthError::Unavailable(e.to_string()))?
+        {
+            return Err(ClientAuthError::UnknownClient);
+        }
+        Ok(())
     }
 }

@@ -161,6 +161,16 @@ struct Inner {
 }
 
 impl Registrar {
+    /// The verifying keys of a client's software (its JWKS, cached), refetched once if `kid`
+    /// is unknown: for request objects and client assertions.
+    pub async fn client_keys(
+        &self,
+        client: &Client,
+        kid: Option<&str>,
+    ) -> Result<Arc<VerifyingKeys>, RegistrationError> {
+        self.inner.jwks.keys(&client.jwks_uri, kid).await
+    }
+
     pub fn new(
         store: Store,
         clock: Arc<dyn Clock>,

@@ -58,6 +58,12 @@ pub struct Config {
     pub sandbox: bool,
     /// How old a software statement may be at registration, in seconds.
     pub ssa_max_age_seconds: i64,
+    /// Access tokens live this long (seconds); refresh tokens live as long as their consent.
+    pub access_token_lifetime_seconds: i64,
+    /// Issue a new refresh token at every refresh.
+    pub rotate_refresh_tokens: bool,
+    /// Sandbox: the customer a headless approval acts for when the request names none.
+    pub sandbox_customer_id: Option<String>,
     pub log_format: LogFormat,
     pub log_level: String,
     /// How long in-flight requests may take to finish at shutdown.
@@ -85,6 +91,9 @@ impl Default for Config {
             server_key_file: None,
             sandbox: false,
             ssa_max_age_seconds: 30 * 24 * 3600,
+            access_token_lifetime_seconds: 24 * 3600,
+            rotate_refresh_tokens: false,
+            sandbox_customer_id: None,
             log_format: LogFormat::Auto,
             log_level: "info".into(),
             shutdown_drain_seconds: 10,

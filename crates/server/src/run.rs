@@ -10,6 +10,7 @@ use axum::Router;
 use axum::middleware::from_fn;
 use axum::middleware::from_fn_with_state;
 use axum::response::IntoResponse;
+use bascule_authz::{Authz, AuthzConfig, ServerKeys};
 use bascule_core_banking::SharedCoreBanking;
 use bascule_directory::{Directory, DirectoryError};
 use bascule_domain::{Clock, RandomIds, SortCode};
@@ -70,6 +71,8 @@ pub struct AppState {
     pub revoked: Arc<RevokedCertificates>,
     /// Dynamic client registration and client authentication.
     pub registrar: Registrar,
+    /// The authorisation server.
+    pub authz: Authz,
     pub clock: Arc<dyn Clock>,
     pub public_url: String,
 }
@@ -115,6 +118,7 @@ fn format_of(path: &str) -> ErrorFormat {
         "/revoke",
         "/introspect",
         "/.well-known/",
+        "/jwks",
     ]
     .iter()
     .any(|p| path.starts_with(p))
@@ -139,7 +143,8 @@ pub(crate) fn router(state: AppState) -> Router {
     let mut app = Router::new()
         .merge(ops)
         .merge(pages)
-        .merge(state.registrar.router().route_layer(oauth()));
+        .merge(state.registrar.router().route_layer(oauth()))
+        .merge(state.authz.router());
     if let Some(directory) = &state.directory {
         app = app
             .merge(crate::sandbox::router().route_layer(json()))
@@ -265,6 +270,42 @@ fn registrar(
     ))
 }
 
+fn authorisation_server(
+    config: &Config,
+    store: &Store,
+    clock: &Arc<dyn Clock>,
+    registrar: &Registrar,
+    ledger: &Ledger,
+    public_url: &str,
+) -> Result<Authz, ServerError> {
+    // Retired keys stay published for a week: longer than any token they signed lives.
+    const KEY_RETENTION: i64 = 7 * 24 * 3600;
+    let keys = ServerKeys::load_or_create(
+        &config.data_dir.join("authz").join("keys"),
+        clock.now().unix_timestamp(),
+        KEY_RETENTION,
+    )
+    .map_err(|e| ServerError::Config(format!("authorisation server keys: {e}")))?;
+    let mut authz_config = AuthzConfig::new(public_url);
+    authz_config.access_token_lifetime = config.access_token_lifetime_seconds;
+    authz_config.rotate_refresh_tokens = config.rotate_refresh_tokens;
+    authz_config.sandbox_customer = match &config.sandbox_customer_id {
+        Some(id) => Some(
+            bascule_domain::CustomerId::parse(id.clone())
+                .map_err(|e| ServerError::Config(format!("sandbox_customer_id: {e}")))?,
+        ),
+        None => None,
+    };
+    Ok(Authz::new(
+        store.clone(),
+        clock.clone(),
+        registrar.clone(),
+        keys,
+        Arc::new(ledger.clone()),
+        authz_config,
+    ))
+}
+
 /// Starts the server: everything is ready to serve when this returns.
 pub async fn start(
     config: Config,
@@ -346,6 +387,7 @@ pub async fn start(
         &ca,
         &public_url,
     )?;
+    let authz = authorisation_server(&config, &store, &clock, &registrar, &ledger, &public_url)?;
     let drain = Duration::from_secs(config.shutdown_drain_seconds);
     let jobs_every = Duration::from_secs(config.jobs_interval_seconds.max(1));
 
@@ -358,6 +400,7 @@ pub async fn start(
         directory: directory.clone(),
         revoked,
         registrar,
+        authz,
         clock,
         public_url: public_url.clone(),
     };

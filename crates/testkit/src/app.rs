@@ -36,6 +36,15 @@ pub struct TestApp {
 }
 
 impl TestApp {
+    /// Everything the server holds: ledger, directory, registrar, store ...
+    pub fn state(&self) -> &bascule_server::AppState {
+        // The server lives until shutdown consumes the app, so it is always there here.
+        match &self.server {
+            Some(server) => &server.state,
+            None => unreachable_state(),
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base_url, path)
     }
@@ -73,6 +82,11 @@ impl TestApp {
         }
         Ok(())
     }
+}
+
+#[allow(clippy::panic)]
+fn unreachable_state() -> ! {
+    panic!("the test app was shut down")
 }
 
 pub fn https_client(

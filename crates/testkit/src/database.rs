@@ -94,7 +94,13 @@ pub async fn test_ledger(
     backend: Backend,
 ) -> anyhow::Result<(Ledger, Arc<ManualClock>, TestDatabase)> {
     let db = test_database(backend).await?;
-    let store = Store::connect(&db.url, &StoreOptions::default()).await?;
+    // A few connections each: tests run in parallel, and PostgreSQL's max_connections (100 by
+    // default) is shared by all of them.
+    let options = StoreOptions {
+        max_connections: 4,
+        ..StoreOptions::default()
+    };
+    let store = Store::connect(&db.url, &options).await?;
     let clock = Arc::new(ManualClock::new(datetime!(2026-01-05 09:00 UTC)));
     let ledger = Ledger::open(
         store,

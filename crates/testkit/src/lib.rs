@@ -4,6 +4,7 @@
 
 mod app;
 mod database;
+pub mod openapi;
 
 pub use app::{TestApp, https_client, spawn_app, spawn_app_with};
 pub use database::{BACKENDS, TestDatabase, postgres_admin_url, test_database, test_ledger};

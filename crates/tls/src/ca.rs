@@ -134,7 +134,8 @@ impl CertificateAuthority {
     }
 
     /// Server cert for the given DNS names / IP addresses (e.g. `["localhost","127.0.0.1","::1"]`),
-    /// 1-year validity, EKU serverAuth, EC P-256 key. The first host is also the subject CN.
+    /// 1-year validity, EKU serverAuth, RSA 2048 key (FAPI's TLS 1.2 suites are all `_RSA_`).
+    /// The first host is also the subject CN.
     pub fn issue_server_certificate(
         &self,
         hosts: &[String],
@@ -153,7 +154,8 @@ impl CertificateAuthority {
         params.distinguished_name.push(DnType::CommonName, first);
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-        self.issue(params, KeyPair::generate()?, now)
+        let key = KeyPair::generate_rsa_for(&PKCS_RSA_SHA256, RsaKeySize::_2048)?;
+        self.issue(params, key, now)
     }
 
     /// Client (TPP transport) cert, EKU clientAuth, RSA 2048 key, subject in the Open Banking
@@ -232,7 +234,10 @@ fn ob_subject(subject: &ClientSubject) -> Result<rcgen::DistinguishedName, TlsEr
         .map_err(|_| TlsError::InvalidInput("country".into()))?;
     dn.push(DnType::CountryName, DnValue::PrintableString(country));
     dn.push(DnType::OrganizationName, subject.organisation_name.as_str());
-    dn.push(DnType::OrganizationalUnitName, subject.organisation_id.as_str());
+    dn.push(
+        DnType::OrganizationalUnitName,
+        subject.organisation_id.as_str(),
+    );
     dn.push(
         DnType::CustomDnType(ORGANIZATION_IDENTIFIER.to_vec()),
         format!("PSDGB-OB-{}", subject.organisation_id),

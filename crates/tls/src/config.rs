@@ -12,13 +12,13 @@ use crate::{IssuedCertificate, TlsError};
 static PROTOCOL_VERSIONS: &[&rustls::SupportedProtocolVersion] =
     &[&rustls::version::TLS13, &rustls::version::TLS12];
 
-/// The aws-lc-rs provider with TLS 1.2 cipher suites cut down to the four FAPI 1.0 allows
-/// (ECDHE-RSA/ECDSA with AES-128-GCM-SHA256 and AES-256-GCM-SHA384). TLS 1.3 suites are
-/// left as they are.
+/// The aws-lc-rs provider with TLS 1.2 cipher suites cut down to what FAPI 1.0 Advanced §8.5
+/// allows. It allows exactly four: TLS_DHE_RSA_WITH_AES_128_GCM_SHA256,
+/// TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, TLS_DHE_RSA_WITH_AES_256_GCM_SHA384 and
+/// TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384; rustls has no DHE, which leaves the two ECDHE_RSA
+/// suites (so the server certificate is RSA). TLS 1.3 suites are left as they are.
 pub fn fapi_crypto_provider() -> Arc<CryptoProvider> {
     let fapi_tls12 = [
-        cipher_suite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-        cipher_suite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
         cipher_suite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
         cipher_suite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
     ]
@@ -39,7 +39,10 @@ pub struct RevokedCertificates(RwLock<HashSet<String>>);
 
 impl RevokedCertificates {
     pub fn is_revoked(&self, thumbprint: &str) -> bool {
-        self.0.read().map(|s| s.contains(thumbprint)).unwrap_or(true)
+        self.0
+            .read()
+            .map(|s| s.contains(thumbprint))
+            .unwrap_or(true)
     }
 
     pub fn revoke(&self, thumbprint: impl Into<String>) {
@@ -90,11 +93,17 @@ impl rustls::server::danger::ClientCertVerifier for RevocationCheckingVerifier {
         intermediates: &[CertificateDer<'_>],
         now: rustls_pki_types::UnixTime,
     ) -> Result<rustls::server::danger::ClientCertVerified, rustls::Error> {
-        let verified = self.inner.verify_client_cert(end_entity, intermediates, now)?;
+        let verified = self
+            .inner
+            .verify_client_cert(end_entity, intermediates, now)?;
         if !self.revoked.is_empty()
-            && self.revoked.is_revoked(&crate::certificate::thumbprint_s256(end_entity.as_ref()))
+            && self
+                .revoked
+                .is_revoked(&crate::certificate::thumbprint_s256(end_entity.as_ref()))
         {
-            return Err(rustls::Error::InvalidCertificate(rustls::CertificateError::Revoked));
+            return Err(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::Revoked,
+            ));
         }
         Ok(verified)
     }
@@ -140,7 +149,10 @@ pub fn server_config(
     let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
         .allow_unauthenticated()
         .build()?;
-    let verifier = Arc::new(RevocationCheckingVerifier { inner: verifier, revoked });
+    let verifier = Arc::new(RevocationCheckingVerifier {
+        inner: verifier,
+        revoked,
+    });
     let mut config = ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(PROTOCOL_VERSIONS)?
         .with_client_cert_verifier(verifier)

@@ -19,7 +19,7 @@ pub const INTERACTION_ID: &str = "x-fapi-interaction-id";
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-const MAX_ERROR_BODY: usize = 4096;
+pub(crate) const MAX_ERROR_BODY: usize = 4096;
 
 /// An HTTPS client for talking to Open Banking banks as a TPP: it presents the transport
 /// certificate on every connection, trusts only the configured CA certificates (no built-in or
@@ -193,11 +193,11 @@ impl TppClient {
     }
 }
 
-fn interaction_id() -> String {
+pub(crate) fn interaction_id() -> String {
     uuid::Uuid::new_v4().hyphenated().to_string()
 }
 
-fn parse_url(url: &str) -> Result<Url, TppError> {
+pub(crate) fn parse_url(url: &str) -> Result<Url, TppError> {
     Url::parse(url).map_err(|e| TppError::InvalidUrl {
         url: url.to_owned(),
         reason: e.to_string(),
@@ -268,7 +268,7 @@ async fn error_response(response: reqwest::Response) -> TppError {
     }
 }
 
-fn truncate(mut text: String, max: usize) -> String {
+pub(crate) fn truncate(mut text: String, max: usize) -> String {
     if text.len() > max {
         let mut cut = max;
         while !text.is_char_boundary(cut) {

@@ -47,6 +47,34 @@ pub enum TppError {
         description: Option<String>,
     },
 
+    /// An OAuth endpoint (token, PAR, revocation) refused the request with an RFC 6749 §5.2
+    /// error body (`invalid_client`, `invalid_grant`, `invalid_request`, ...), with a 400 or 401.
+    #[error("OAuth error ({status}): {error}{}", description.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
+    OAuth {
+        status: u16,
+        error: String,
+        description: Option<String>,
+    },
+
+    /// A signed token from the bank (an ID token, a JARM response) verified but fails an
+    /// OpenID/FAPI check (`nonce`, `c_hash`, `s_hash`, `at_hash`, `sub`, `azp`, a missing
+    /// `code`...). Signature and registered-claim failures (`iss`, `aud`, `exp`) are
+    /// [`TppError::Jose`].
+    #[error("invalid {token}: {reason}")]
+    InvalidToken { token: &'static str, reason: String },
+
+    /// An authorization redirect carried neither a code, an error nor a JARM response.
+    #[error("invalid authorization response: {0}")]
+    InvalidAuthorizationResponse(String),
+
+    /// A header name or value given to the SDK is not valid HTTP.
+    #[error("invalid header {name:?}: {reason}")]
+    InvalidHeader { name: String, reason: String },
+
+    /// The system random number generator failed.
+    #[error("random number generator failed")]
+    Random,
+
     /// The bank answered with a status the call does not expect (and, for a 400, without an
     /// RFC 7591 error body). `body` is the response body as text, truncated to 4 KiB.
     #[error("unexpected HTTP status {status}: {body}")]

@@ -12,6 +12,10 @@
 //!   [`RegistrationRequest`] (typed client metadata with sensible defaults), the signed request
 //!   JWT, and [`TppClient::register`], [`TppClient::get_registration`],
 //!   [`TppClient::update_registration`] and [`TppClient::delete_registration`].
+//! - [`oauth`]: the FAPI 1.0 Advanced / Open Banking OAuth client — discovery, signed request
+//!   objects with the intent binding, PKCE, PAR, `tls_client_auth` / `private_key_jwt`, the
+//!   token and revocation endpoints, hybrid and JARM authorization responses, ID token checks
+//!   and resource calls.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), bascule_tpp::TppError> {
@@ -33,6 +37,7 @@ mod client;
 mod dn;
 mod error;
 mod files;
+pub mod oauth;
 mod registration;
 
 pub use client::{APPLICATION_JOSE, INTERACTION_ID, TppClient};

@@ -48,6 +48,16 @@ pub enum ResponseType {
     Code,
 }
 
+impl ResponseType {
+    /// The wire value: `code id_token` or `code`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResponseType::CodeIdToken => "code id_token",
+            ResponseType::Code => "code",
+        }
+    }
+}
+
 /// `application_type`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -95,8 +95,8 @@ async fn the_demo_starts_serves_over_mtls_and_reuses_its_data() -> anyhow::Resul
         .await?;
     assert_eq!(ready.status(), 200);
     let identity = bascule_tls::IssuedCertificate::read_from(
-        &tpp.join("transport.crt.pem"),
-        &tpp.join("transport.key.pem"),
+        &tpp.join("transport.pem"),
+        &tpp.join("transport.key"),
     )?;
     let seen: serde_json::Value = https_client(&ca, Some(&identity))?
         .get(format!("{}/sandbox/tls/client-certificate", demo.url))
@@ -104,12 +104,59 @@ async fn the_demo_starts_serves_over_mtls_and_reuses_its_data() -> anyhow::Resul
         .await?
         .json()
         .await?;
+    let registered: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(tpp.join("registration.json"))?)?;
+    let software_id = registered["software_id"].as_str().unwrap_or("?");
+    let client_id = registered["client_id"].as_str().unwrap_or("?").to_owned();
     assert!(
         seen["subject_dn"]
             .as_str()
             .unwrap_or("")
-            .contains("CN=demo-tpp-app")
+            .contains(&format!("CN={software_id}")),
+        "{seen}"
     );
+    assert!(demo.output.iter().any(|l| l.contains(&client_id)));
+
+    // The README's flow for a new TPP: enrol with the CLI, sign a registration request with
+    // the CLI, POST it with any HTTPS client presenting the transport certificate.
+    let mine = dir.path().join("my-tpp");
+    let enrol = Command::new(env!("CARGO_BIN_EXE_bascule"))
+        .args(["directory", "--data-dir"])
+        .arg(&data)
+        .args(["--public-url", &demo.url, "enrol", "--org", "My TPP Ltd"])
+        .args(["--software", "My App", "--roles", "AISP,PISP"])
+        .args(["--redirect-uri", "https://my-tpp.example/cb", "--out"])
+        .arg(&mine)
+        .output()?;
+    assert!(
+        enrol.status.success(),
+        "{}",
+        String::from_utf8_lossy(&enrol.stderr)
+    );
+    let request = Command::new(env!("CARGO_BIN_EXE_bascule"))
+        .args(["tpp", "--tpp"])
+        .arg(&mine)
+        .args(["registration-request", "--aud", "0015800001BASCULE"])
+        .output()?;
+    assert!(
+        request.status.success(),
+        "{}",
+        String::from_utf8_lossy(&request.stderr)
+    );
+    let jwt = String::from_utf8(request.stdout)?.trim().to_owned();
+    let mine_identity = bascule_tls::IssuedCertificate::read_from(
+        &mine.join("transport.pem"),
+        &mine.join("transport.key"),
+    )?;
+    let response = https_client(&ca, Some(&mine_identity))?
+        .post(format!("{}/register", demo.url))
+        .header("content-type", "application/jose")
+        .body(jwt)
+        .send()
+        .await?;
+    assert_eq!(response.status(), 201);
+    let body: serde_json::Value = response.json().await?;
+    assert!(body["client_id"].is_string(), "{body}");
     let first_customers: Vec<String> = customers.into_iter().cloned().collect();
     terminate(demo)?;
 
@@ -118,6 +165,11 @@ async fn the_demo_starts_serves_over_mtls_and_reuses_its_data() -> anyhow::Resul
     assert!(
         !again.output.iter().any(|l| l.starts_with("Building")),
         "{:?}",
+        again.output
+    );
+    assert!(
+        again.output.iter().any(|l| l.contains(&client_id)),
+        "the demo TPP keeps its registration: {:?}",
         again.output
     );
     let second: Vec<String> = again

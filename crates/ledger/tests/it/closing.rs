@@ -176,3 +176,115 @@ async fn interest_earned_by_a_pot_closed_mid_month_is_paid_to_its_parent() -> an
     }
     Ok(())
 }
+
+/// A current account with a pot still open does not close (the pot would be orphaned).
+#[tokio::test]
+async fn a_current_account_with_open_pots_does_not_close() -> anyhow::Result<()> {
+    for backend in BACKENDS {
+        let (ledger, _clock, _db) = test_ledger(backend).await?;
+        let main = support::open_account(&ledger, "Holder", Pence(0)).await?;
+        let pot = support::open_pot(&ledger, &main.id, "Empty", None).await?;
+        let refused = ledger.close_account(&main.id).await;
+        assert!(
+            matches!(refused, Err(LedgerError::Invalid(_))),
+            "{backend:?}: {refused:?}"
+        );
+        assert_eq!(
+            ledger.account(&main.id).await?.status,
+            AccountStatus::Enabled
+        );
+        ledger.close_account(&pot.id).await?;
+        ledger.close_account(&main.id).await?;
+        assert_eq!(
+            ledger.account(&main.id).await?.status,
+            AccountStatus::Closed
+        );
+        // And no pot opens under a closed account.
+        assert!(
+            support::open_pot(&ledger, &main.id, "Late", None)
+                .await
+                .is_err()
+        );
+        support::assert_clean(&ledger, backend.as_str()).await?;
+    }
+    Ok(())
+}
+
+/// Closing a pot moves its money home and closes it in one transaction: a close that is
+/// refused moves nothing, and a later close (after more money arrived) sweeps it all — no
+/// replay of an earlier attempt's sweep.
+#[tokio::test]
+async fn a_refused_pot_close_moves_nothing_and_a_later_close_sweeps_everything()
+-> anyhow::Result<()> {
+    for backend in BACKENDS {
+        let (ledger, _clock, _db) = test_ledger(backend).await?;
+        let main = support::open_account(&ledger, "Holder", Pence(0)).await?;
+        support::fund(&ledger, &main.id, 10_000).await?;
+        let pot = support::open_pot(&ledger, &main.id, "Holiday", None).await?;
+        ledger
+            .move_between_pot(&main.id, &pot.id, Pence(4_000), true, None)
+            .await?;
+        let auth = ledger
+            .authorise_card(
+                &pot.id,
+                Pence(500),
+                Merchant {
+                    name: "Shop".into(),
+                    category_code: "5411".into(),
+                },
+            )
+            .await?;
+        let before = support::counts(&ledger).await?;
+        let refused = ledger.close_account(&pot.id).await;
+        assert!(
+            matches!(refused, Err(LedgerError::Invalid(_))),
+            "{backend:?}: {refused:?}"
+        );
+        assert_eq!(support::counts(&ledger).await?, before, "{backend:?}");
+        assert_eq!(ledger.booked_balance(&pot.id).await?, Pence(4_000));
+        assert_eq!(ledger.booked_balance(&main.id).await?, Pence(6_000));
+        assert_eq!(
+            ledger.account(&pot.id).await?.status,
+            AccountStatus::Enabled
+        );
+
+        ledger.release_card(&auth).await?;
+        ledger
+            .move_between_pot(&main.id, &pot.id, Pence(1_000), true, None)
+            .await?;
+        ledger.close_account(&pot.id).await?;
+        assert_eq!(
+            ledger.booked_balance(&pot.id).await?,
+            Pence(0),
+            "{backend:?}"
+        );
+        assert_eq!(
+            ledger.booked_balance(&main.id).await?,
+            Pence(10_000),
+            "{backend:?}"
+        );
+        assert_eq!(ledger.account(&pot.id).await?.status, AccountStatus::Closed);
+        support::assert_clean(&ledger, backend.as_str()).await?;
+    }
+    Ok(())
+}
+
+/// A disabled pot still closes: its money goes home.
+#[tokio::test]
+async fn a_disabled_pot_closes_and_its_money_goes_home() -> anyhow::Result<()> {
+    for backend in BACKENDS {
+        let (ledger, _clock, _db) = test_ledger(backend).await?;
+        let main = support::open_account(&ledger, "Holder", Pence(0)).await?;
+        support::fund(&ledger, &main.id, 10_000).await?;
+        let pot = support::open_pot(&ledger, &main.id, "Frozen", None).await?;
+        ledger
+            .move_between_pot(&main.id, &pot.id, Pence(3_000), true, None)
+            .await?;
+        ledger.set_enabled(&pot.id, false).await?;
+        ledger.close_account(&pot.id).await?;
+        assert_eq!(ledger.booked_balance(&main.id).await?, Pence(10_000));
+        assert_eq!(ledger.account(&pot.id).await?.status, AccountStatus::Closed);
+        support::assert_clean(&ledger, backend.as_str()).await?;
+    }
+    Ok(())
+}

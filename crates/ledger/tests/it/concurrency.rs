@@ -27,12 +27,14 @@ fn salary(account: &bascule_domain::AccountId, key: &str, pence: i64) -> Entry {
                 account: internal::account(internal::PAYMENTS_CLEARING),
                 amount: Pence(-pence),
                 check_funds: false,
+                honour_disabled: false,
                 details: LineDetails::default(),
             },
             EntryLine {
                 account: account.clone(),
                 amount: Pence(pence),
                 check_funds: false,
+                honour_disabled: false,
                 details: LineDetails {
                     description: "Salary".into(),
                     ..LineDetails::default()
@@ -122,15 +124,22 @@ async fn concurrent_posts_with_one_idempotency_key_post_exactly_once() -> anyhow
             let key = format!("race-{round}");
             let mut tasks = Vec::new();
             for i in 0..TASKS {
-                let (ledger, key) = (ledger.clone(), key.clone());
-                let (acc, payer) = (acc.id.clone(), payer.id.clone());
+                let (ledger, key, acc) = (ledger.clone(), key.clone(), acc.id.clone());
                 tasks.push(tokio::spawn(async move {
-                    // Half go through Ledger::post, half through transfer: same key, one posting.
+                    // Half go through Ledger::post, half through receive_payment: the same entry
+                    // under the same key, one posting.
                     if i % 2 == 0 {
                         ledger.post(salary(&acc, &key, 1_000)).await
                     } else {
                         ledger
-                            .transfer(&payer, &acc, Pence(1_000), "race", Some(key))
+                            .receive_payment(
+                                &acc,
+                                Pence(1_000),
+                                support::outsider(),
+                                Some("race".into()),
+                                ProprietaryCode::Salary,
+                                Some(key),
+                            )
                             .await
                     }
                 }));
@@ -153,6 +162,14 @@ async fn concurrent_posts_with_one_idempotency_key_post_exactly_once() -> anyhow
                 "{backend:?}: every replay names the one posting"
             );
             assert_eq!(postings_with_key(&ledger, &key).await?, 2, "{backend:?}");
+            // The key is spent on that entry: a different one under it is refused.
+            let other = ledger
+                .transfer(&payer.id, &acc.id, Pence(1_000), "race", Some(key.clone()))
+                .await;
+            assert!(
+                matches!(other, Err(LedgerError::IdempotencyConflict)),
+                "{backend:?}: {other:?}"
+            );
         }
         assert_eq!(
             ledger.booked_balance(&acc.id).await?,

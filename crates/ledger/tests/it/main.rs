@@ -7,6 +7,7 @@ mod demo;
 mod interest;
 mod pagination;
 mod properties;
+mod review;
 mod schedules;
 mod smoke;
 mod support;

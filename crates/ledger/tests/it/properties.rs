@@ -88,7 +88,8 @@ fn refusal(e: &LedgerError) -> Option<Refusal> {
         LedgerError::AccountNotEnabled(_) => Some(Refusal::NotEnabled),
         LedgerError::Rule(_) => Some(Refusal::Rule),
         LedgerError::NotFound(_) => Some(Refusal::NotFound),
-        LedgerError::Store(_) => None,
+        // The model never reuses a key for a different entry.
+        LedgerError::Store(_) | LedgerError::IdempotencyConflict => None,
     }
 }
 
@@ -320,11 +321,8 @@ impl World {
                 let k = pick % m.holds.len();
                 let (acc, txn, held) = m.holds[k].clone();
                 let settled = (held + delta).max(1);
-                let refusals = if m.enabled[acc] {
-                    vec![]
-                } else {
-                    vec![Refusal::NotEnabled]
-                };
+                // The bank honours what it authorised, even on an account disabled since.
+                let refusals = vec![];
                 let r = l.settle_card(&txn, Pence(settled)).await;
                 if let Ok(posted) = &r {
                     self.model.pending[acc] -= held;
@@ -371,6 +369,7 @@ impl World {
                     account: id(i),
                     amount: Pence(pence),
                     check_funds: false,
+                    honour_disabled: false,
                     details: LineDetails::default(),
                 };
                 let lines = match shape {

@@ -59,6 +59,9 @@ CREATE TABLE accounts (
     pending_debits    BIGINT NOT NULL DEFAULT 0,
     pending_credits   BIGINT NOT NULL DEFAULT 0,
     created_seq       BIGINT NOT NULL,
+    -- 1 once a closed pot's interest is accrued to its closing day and all paid: the daily
+    -- interest job passes it by from then on.
+    interest_settled  BIGINT NOT NULL DEFAULT 0,
     UNIQUE (sort_code, account_number)
 );
 CREATE INDEX accounts_by_customer ON accounts (customer_id, created_seq);
@@ -203,3 +206,4 @@ CREATE TABLE ledger_events (
     occurred_at    BIGINT NOT NULL,
     xid            BIGINT NOT NULL DEFAULT (pg_current_xact_id()::text::bigint)
 );
+CREATE INDEX ledger_events_feed ON ledger_events (xid, seq);

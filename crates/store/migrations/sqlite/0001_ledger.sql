@@ -57,6 +57,9 @@ CREATE TABLE accounts (
     pending_debits    BIGINT NOT NULL DEFAULT 0,
     pending_credits   BIGINT NOT NULL DEFAULT 0,
     created_seq       BIGINT NOT NULL,
+    -- 1 once a closed pot's interest is accrued to its closing day and all paid: the daily
+    -- interest job passes it by from then on.
+    interest_settled  BIGINT NOT NULL DEFAULT 0,
     UNIQUE (sort_code, account_number)
 );
 CREATE INDEX accounts_by_customer ON accounts (customer_id, created_seq);
@@ -200,3 +203,4 @@ CREATE TABLE ledger_events (
     occurred_at    BIGINT NOT NULL,
     xid            BIGINT NOT NULL DEFAULT 0
 );
+CREATE INDEX ledger_events_feed ON ledger_events (xid, seq);

@@ -11,7 +11,7 @@ use axum::routing::get;
 use axum::{Extension, Router};
 use bascule_tls::{
     CertificateAuthority, ClientCertificate, ClientSubject, ConnectionInfo, IssuedCertificate,
-    client_config, fapi_crypto_provider, server_config,
+    RevokedCertificates, client_config, fapi_crypto_provider, server_config,
 };
 use rustls::ClientConfig;
 use rustls::crypto::aws_lc_rs::cipher_suite;
@@ -137,6 +137,11 @@ fn server_certificate_has_the_sans_and_server_auth() {
     );
     let eku = cert.extended_key_usage().unwrap().unwrap().value;
     assert!(eku.server_auth && !eku.client_auth);
+    // RSA: FAPI's TLS 1.2 suites are all ECDHE_RSA.
+    assert_eq!(
+        cert.public_key().algorithm.algorithm,
+        x509_parser::oid_registry::OID_PKCS1_RSAENCRYPTION
+    );
     let lifetime = server.not_after().unwrap() - now();
     assert!(lifetime > time::Duration::days(360) && lifetime < time::Duration::days(370));
     assert!(
@@ -220,10 +225,14 @@ struct Server {
 }
 
 async fn start_server() -> Server {
+    start_server_with(Default::default()).await
+}
+
+async fn start_server_with(revoked: Arc<RevokedCertificates>) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let ca = CertificateAuthority::load_or_create(dir.path(), now()).unwrap();
     let server_cert = ca.issue_server_certificate(&hosts(), now()).unwrap();
-    let config = server_config(&server_cert, &[ca.certificate_der()], Default::default()).unwrap();
+    let config = server_config(&server_cert, &[ca.certificate_der()], revoked).unwrap();
     let app = Router::new()
         .route(
             "/",
@@ -340,11 +349,13 @@ async fn client_certificate_from_another_ca_is_refused_and_server_survives() {
     assert_eq!(body, "none");
 }
 
+/// FAPI 1.0 Advanced §8.5: on TLS 1.2 only the (DHE|ECDHE)_RSA AES-GCM suites; rustls has
+/// no DHE, so the two ECDHE_RSA ones work and everything else (ECDSA, ChaCha20) is refused.
 #[tokio::test]
 async fn tls12_with_non_fapi_suite_is_refused_but_fapi_suite_works() {
     let server = start_server().await;
     let tls12_client = |suite| {
-        let mut provider = (*fapi_crypto_provider()).clone();
+        let mut provider = rustls::crypto::aws_lc_rs::default_provider();
         provider.cipher_suites = vec![suite];
         let mut roots = rustls::RootCertStore::empty();
         roots.add(server.ca.certificate_der()).unwrap();
@@ -356,23 +367,82 @@ async fn tls12_with_non_fapi_suite_is_refused_but_fapi_suite_works() {
                 .with_no_client_auth(),
         )
     };
-    let chacha = get_body(
-        server.addr,
-        tls12_client(cipher_suite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256),
-        "/",
-    )
-    .await;
-    let error = chacha.expect_err("ChaCha20 over TLS 1.2 must be refused");
-    assert!(format!("{error:#}").contains("handshake"), "{error:#}");
+    for refused in [
+        cipher_suite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+        cipher_suite::TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+        cipher_suite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+        cipher_suite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+    ] {
+        let result = get_body(server.addr, tls12_client(refused), "/").await;
+        let error = result.expect_err(&format!("{refused:?} over TLS 1.2 must be refused"));
+        assert!(format!("{error:#}").contains("handshake"), "{error:#}");
+    }
+    for allowed in [
+        cipher_suite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+        cipher_suite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+    ] {
+        let body = get_body(server.addr, tls12_client(allowed), "/")
+            .await
+            .unwrap_or_else(|e| panic!("{allowed:?}: {e:#}"));
+        assert_eq!(body, "none");
+    }
+    // The provider the server and clients use offers nothing else on TLS 1.2.
+    let tls12: Vec<_> = fapi_crypto_provider()
+        .cipher_suites
+        .iter()
+        .filter(|s| s.version() == &rustls::version::TLS12)
+        .map(|s| s.suite())
+        .collect();
+    assert_eq!(
+        tls12,
+        vec![
+            rustls::CipherSuite::TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+            rustls::CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+        ]
+    );
+}
 
-    let body = get_body(
-        server.addr,
-        tls12_client(cipher_suite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256),
-        "/",
-    )
-    .await
-    .unwrap();
+/// A client certificate on the revocation list fails the handshake, however good its chain;
+/// another from the same CA still works, and so does the revoked one once the list is reloaded
+/// without it.
+#[tokio::test]
+async fn a_revoked_client_certificate_is_refused_and_an_unrevoked_one_passes() {
+    let revoked = Arc::new(RevokedCertificates::default());
+    let server = start_server_with(revoked.clone()).await;
+    let bad = server
+        .ca
+        .issue_client_certificate(&subject(), now())
+        .unwrap();
+    let good = server
+        .ca
+        .issue_client_certificate(&subject(), now())
+        .unwrap();
+    let bad_thumbprint = expected_thumbprint(&leaf(&bad));
+    // Before revocation both pass.
+    let body = get_body(server.addr, client_with(&server.ca, Some(&bad)), "/")
+        .await
+        .unwrap();
+    assert_eq!(body, bad_thumbprint);
+
+    revoked.revoke(bad_thumbprint.clone());
+    let result = get_body(server.addr, client_with(&server.ca, Some(&bad)), "/").await;
+    let error = result.expect_err("revoked client certificate accepted");
+    assert!(format!("{error:#}").contains("alert"), "{error:#}");
+    let body = get_body(server.addr, client_with(&server.ca, Some(&good)), "/")
+        .await
+        .unwrap();
+    assert_eq!(body, expected_thumbprint(&leaf(&good)));
+    // Without a certificate nothing is revoked.
+    let body = get_body(server.addr, client_with(&server.ca, None), "/")
+        .await
+        .unwrap();
     assert_eq!(body, "none");
+
+    revoked.replace(Default::default());
+    let body = get_body(server.addr, client_with(&server.ca, Some(&bad)), "/")
+        .await
+        .unwrap();
+    assert_eq!(body, bad_thumbprint);
 }
 
 #[tokio::test]

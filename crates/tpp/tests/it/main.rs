@@ -1,8 +1,10 @@
 //! Integration tests for bascule-tpp: loading an enrolment directory, the registration request
-//! JWT, and registration calls over real mTLS against a local HTTPS server.
+//! JWT, registration calls and the OAuth client calls over real mTLS against a local HTTPS
+//! server.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod fixture;
+mod oauth;
 
 use bascule_jose::{Algorithm, VerifyingKeys, decode_unverified, verify_jwt};
 use bascule_tpp::{

@@ -1,0 +1,116 @@
+//! The token check every resource server uses: one extractor that yields the client, the
+//! consent and the customer behind an access token, or refuses with the right error. Tokens are
+//! accepted only over the connection whose certificate they are bound to (FAPI 1.0 Advanced
+//! §6.2.1-1, RFC 8705 §3): a token presented with another certificate is invalid.
+
+use axum::extract::{FromRef, FromRequestParts};
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use bascule_domain::Consent;
+use bascule_http::{Error, MutualTls};
+
+use crate::tokens::{TokenInfo, TokenKind};
+use crate::{Authz, AuthzError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum TokenCheckError {
+    #[error("no bearer token")]
+    Missing,
+    #[error("the token is unknown, expired or revoked")]
+    Invalid,
+    #[error("the token is bound to another certificate")]
+    WrongCertificate,
+    #[error("the token's consent is no longer usable")]
+    ConsentNotUsable,
+}
+
+/// A verified access token.
+#[derive(Debug, Clone)]
+pub struct AccessToken {
+    pub info: TokenInfo,
+    /// The consent the customer authorised (none for client-credentials tokens).
+    pub consent: Option<Consent>,
+}
+
+impl AccessToken {
+    pub fn client_id(&self) -> &str {
+        &self.info.client_id
+    }
+
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.info.has_scope(scope)
+    }
+}
+
+impl Authz {
+    /// Checks a bearer token presented over a connection with certificate thumbprint `x5t`.
+    pub async fn check_access_token(
+        &self,
+        token: &str,
+        x5t: &str,
+    ) -> Result<AccessToken, TokenCheckError> {
+        let info = self
+            .find_token(TokenKind::Access, token)
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "token lookup failed");
+                TokenCheckError::Invalid
+            })?
+            .ok_or(TokenCheckError::Invalid)?;
+        match &info.cnf {
+            Some(cnf)
+                if aws_lc_rs::constant_time::verify_slices_are_equal(
+                    cnf.as_bytes(),
+                    x5t.as_bytes(),
+                )
+                .is_ok() => {}
+            _ => return Err(TokenCheckError::WrongCertificate),
+        }
+        let consent = match &info.consent_id {
+            Some(id) => {
+                let c = self
+                    .inner
+                    .consents
+                    .get(id)
+                    .await
+                    .map_err(|_: AuthzError| TokenCheckError::Invalid)?
+                    .ok_or(TokenCheckError::ConsentNotUsable)?;
+                if !c.is_usable_at(self.inner.clock.now()) && !c.kind.is_single_use() {
+                    return Err(TokenCheckError::ConsentNotUsable);
+                }
+                Some(c)
+            }
+            None => None,
+        };
+        Ok(AccessToken { info, consent })
+    }
+}
+
+/// The `Authorization: Bearer` value; the scheme is case-insensitive (RFC 7235 §2.1).
+pub(crate) fn bearer(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+impl<S> FromRequestParts<S> for AccessToken
+where
+    S: Send + Sync,
+    Authz: FromRef<S>,
+{
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Error> {
+        let MutualTls(cert) = MutualTls::from_request_parts(parts, state).await?;
+        let token = bearer(parts)
+            .ok_or_else(|| Error::Unauthorised(TokenCheckError::Missing.to_string()))?;
+        let authz = Authz::from_ref(state);
+        authz
+            .check_access_token(token, &cert.thumbprint_s256)
+            .await
+            .map_err(|e| Error::Unauthorised(e.to_string()))
+    }
+}

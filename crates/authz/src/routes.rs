@@ -1,0 +1,179 @@
+//! The authorisation server's endpoints. Discovery, JWKS and authorize need no client
+//! certificate; PAR, token, revocation and registration management require one.
+
+use std::collections::HashMap;
+
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use bascule_http::{Error, ErrorFormat, MutualTls, error_format};
+
+use crate::Authz;
+use crate::authorize::Outcome;
+use crate::check::AccessToken;
+
+const NO_STORE: [(header::HeaderName, &str); 1] = [(header::CACHE_CONTROL, "no-store")];
+
+impl Authz {
+    /// Every route of the authorisation server, each area speaking its error format.
+    pub fn router<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
+        let oauth = Router::new()
+            .route("/.well-known/openid-configuration", get(discovery))
+            .route("/jwks", get(jwks))
+            .route("/par", post(par))
+            .route("/token", post(token))
+            .route("/revoke", post(revoke))
+            .route(
+                "/register/{client_id}",
+                get(read_registration)
+                    .put(update_registration)
+                    .delete(delete_registration),
+            )
+            .route_layer(axum::middleware::from_fn_with_state(
+                ErrorFormat::OAuth,
+                error_format,
+            ));
+        let pages = Router::new()
+            .route("/authorize", get(authorize_get).post(authorize_post))
+            .route_layer(axum::middleware::from_fn_with_state(
+                ErrorFormat::Page,
+                error_format,
+            ));
+        oauth.merge(pages).with_state(self.clone())
+    }
+}
+
+async fn discovery(State(authz): State<Authz>) -> impl IntoResponse {
+    (
+        [(header::CACHE_CONTROL, "public, max-age=300")],
+        Json(authz.discovery()),
+    )
+}
+
+async fn jwks(State(authz): State<Authz>) -> impl IntoResponse {
+    (
+        [(header::CACHE_CONTROL, "public, max-age=300")],
+        Json(authz.keys().jwks()),
+    )
+}
+
+async fn authorize_get(
+    State(authz): State<Authz>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<Response, Error> {
+    authorize(authz, params).await
+}
+
+async fn authorize_post(
+    State(authz): State<Authz>,
+    Form(params): Form<HashMap<String, String>>,
+) -> Result<Response, Error> {
+    authorize(authz, params).await
+}
+
+async fn authorize(authz: Authz, params: HashMap<String, String>) -> Result<Response, Error> {
+    match authz.authorize(&params).await? {
+        Outcome::Redirect(to) => Ok(Redirect::to(&to).into_response()),
+        Outcome::Journey(session) => Ok(waiting_page(&session).into_response()),
+    }
+}
+
+/// The customer's side of an authorisation that a person must decide. The journey pages (web
+/// identification, push approval, app-to-app) complete it through `Authz::complete`.
+fn waiting_page(session: &str) -> Html<String> {
+    let reference: String = session.chars().take(8).collect();
+    Html(format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>Approve in your banking app</title></head><body><main>\
+         <h1>Approve in your banking app</h1>\
+         <p>An app has asked to connect to your account. Open your bank's app to review and approve \
+         the request.</p><p>Reference: <code>{reference}</code></p></main></body></html>\n"
+    ))
+}
+
+async fn par(
+    State(authz): State<Authz>,
+    MutualTls(cert): MutualTls,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<Response, Error> {
+    let body = authz.push(&form, &cert).await?;
+    Ok((StatusCode::CREATED, NO_STORE, Json(body)).into_response())
+}
+
+async fn token(
+    State(authz): State<Authz>,
+    MutualTls(cert): MutualTls,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<Response, Error> {
+    let body = authz.token(&form, &cert).await?;
+    Ok((NO_STORE, Json(body)).into_response())
+}
+
+/// RFC 7009: 200 whether or not the token was live, so nothing is learnt by probing.
+async fn revoke(
+    State(authz): State<Authz>,
+    MutualTls(cert): MutualTls,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<StatusCode, Error> {
+    let client = authz.authenticate_client(&form, &cert).await?;
+    let token = form
+        .get("token")
+        .ok_or_else(|| Error::from(crate::AuthzError::request("token is missing")))?;
+    authz.revoke_token(token, &client.client_id).await?;
+    Ok(StatusCode::OK)
+}
+
+/// Registration management takes the client's own client-credentials token (DCR §GET/PUT/DELETE):
+/// any other client id is unknown to it, and the token presented for it is revoked.
+async fn own_client(authz: &Authz, token: &AccessToken, client_id: &str) -> Result<(), Error> {
+    if token.consent.is_some() {
+        return Err(Error::Unauthorised(
+            "a client-credentials token is required".into(),
+        ));
+    }
+    if token.client_id() != client_id {
+        authz.revoke_tokens_of_client(token.client_id()).await.ok();
+        return Err(Error::Unauthorised("unknown client".into()));
+    }
+    Ok(())
+}
+
+async fn read_registration(
+    State(authz): State<Authz>,
+    token: AccessToken,
+    Path(client_id): Path<String>,
+) -> Result<Response, Error> {
+    own_client(&authz, &token, &client_id).await?;
+    let client = authz
+        .registrar()
+        .client(&client_id)
+        .await?
+        .ok_or_else(|| Error::Unauthorised("unknown client".into()))?;
+    Ok((NO_STORE, Json(client.registration)).into_response())
+}
+
+async fn update_registration(
+    State(authz): State<Authz>,
+    MutualTls(cert): MutualTls,
+    token: AccessToken,
+    Path(client_id): Path<String>,
+    body: String,
+) -> Result<Response, Error> {
+    own_client(&authz, &token, &client_id).await?;
+    let registration = authz.registrar().update(&client_id, &cert, &body).await?;
+    Ok((NO_STORE, Json(registration)).into_response())
+}
+
+async fn delete_registration(
+    State(authz): State<Authz>,
+    token: AccessToken,
+    Path(client_id): Path<String>,
+) -> Result<StatusCode, Error> {
+    own_client(&authz, &token, &client_id).await?;
+    authz.registrar().delete(&client_id).await?;
+    authz.revoke_tokens_of_client(&client_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

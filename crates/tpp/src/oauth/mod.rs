@@ -1,0 +1,122 @@
+//! The FAPI 1.0 Advanced / UK Open Banking OAuth client: discovery, signed request objects
+//! with the Open Banking intent binding, PKCE, PAR, client authentication, the token and
+//! revocation endpoints, the authorization response (hybrid fragment or JARM), ID token checks
+//! and resource calls with the access token (OB-SPEC-NOTES §9, FAPI 1.0 Part 2 §5.2.3).
+//!
+//! Time is always passed in (`now_unix`, seconds since the epoch): nothing here reads a clock,
+//! so tests (and conformance tests of a bank) can build tokens at any instant.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), bascule_tpp::TppError> {
+//! use bascule_tpp::oauth::{AuthorizationResponse, ClientAuth, IdTokenChecks, RequestObject};
+//! use bascule_tpp::{TppClient, TppFiles};
+//!
+//! let files = TppFiles::load("./my-tpp")?;
+//! let client = TppClient::new(&files)?;
+//! let now = 1_760_000_000;
+//! let bank = client.discover("https://bank.example").await?;
+//! let keys = client.provider_keys(&bank.jwks_uri).await?;
+//! let auth = ClientAuth::tls("my-client-id");
+//!
+//! // A client-credentials token creates the consent (not shown); the PSU then authorises it.
+//! let request = RequestObject::new("my-client-id", &bank.issuer, "https://tpp.example/cb",
+//!     "openid accounts", now)?
+//!     .intent("urn-alphabank-intent-58923");
+//! let jwt = request.sign(client.signing_key())?;
+//! let url = request.authorization_url(&bank.authorization_endpoint, &jwt)?;
+//! println!("send the PSU to {url}");
+//!
+//! // ...the bank redirects back to https://tpp.example/cb#code=...&id_token=...&state=...
+//! let redirect = "https://tpp.example/cb#code=c&id_token=t&state=s";
+//! let AuthorizationResponse::Code { code, state, id_token } =
+//!     AuthorizationResponse::from_redirect(redirect)?
+//! else {
+//!     return Ok(());
+//! };
+//! let mut checks = IdTokenChecks::new(&bank.issuer, "my-client-id", now);
+//! checks.nonce = request.get_str("nonce");
+//! checks.code = Some(&code);
+//! checks.state = state.as_deref();
+//! bascule_tpp::oauth::verify_id_token(id_token.as_deref().unwrap_or_default(), &keys, &checks)?;
+//! let tokens = client
+//!     .token_authorization_code(&bank.token_endpoint, &auth, &code, "https://tpp.example/cb", None)
+//!     .await?;
+//! let accounts = client.get("https://bank.example/open-banking/v4.0/aisp/accounts",
+//!     &tokens.access_token).await?;
+//! println!("{}", accounts.body);
+//! # Ok(())
+//! # }
+//! ```
+
+mod client_auth;
+mod discovery;
+mod pkce;
+mod request_object;
+mod resource;
+mod response;
+mod token;
+
+pub use client_auth::{
+    CLIENT_ASSERTION_LIFETIME_SECS, CLIENT_ASSERTION_TYPE_JWT_BEARER, ClientAuth, client_assertion,
+    client_assertion_claims,
+};
+pub use discovery::{ProviderMetadata, WELL_KNOWN_OPENID_CONFIGURATION};
+pub use pkce::{PKCE_METHOD_S256, Pkce, s256_challenge};
+pub use request_object::{
+    ACR_CA, ACR_SCA, REQUEST_OBJECT_LIFETIME_SECS, RequestObject, authorization_url,
+    openbanking_claims, par_authorization_url,
+};
+pub use resource::ResourceResponse;
+pub use response::{
+    AuthorizationResponse, CLOCK_SKEW_SECS, IdTokenChecks, half_hash, parse_jarm, verify_id_token,
+};
+pub use token::{PushedAuthorizationResponse, TokenResponse};
+
+use bascule_jose::base64url_encode;
+use serde_json::Value;
+
+use crate::TppError;
+use crate::client::{MAX_ERROR_BODY, truncate};
+
+/// base64url of `len` bytes from the system CSPRNG (aws-lc-rs).
+pub(crate) fn random_base64url(len: usize) -> Result<String, TppError> {
+    let mut bytes = vec![0u8; len];
+    aws_lc_rs::rand::fill(&mut bytes).map_err(|_| TppError::Random)?;
+    Ok(base64url_encode(&bytes))
+}
+
+/// An OAuth endpoint's error answer: a 400/401 with an RFC 6749 §5.2 body becomes
+/// [`TppError::OAuth`], anything else [`TppError::Status`].
+pub(crate) async fn oauth_error(response: reqwest::Response) -> TppError {
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap_or_default();
+    if matches!(status, 400 | 401)
+        && let Ok(Value::Object(body)) = serde_json::from_str::<Value>(&text)
+        && let Some(Value::String(error)) = body.get("error")
+    {
+        return TppError::OAuth {
+            status,
+            error: error.clone(),
+            description: body
+                .get("error_description")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+        };
+    }
+    TppError::Status {
+        status,
+        body: truncate(text, MAX_ERROR_BODY),
+    }
+}
+
+/// The JSON body of an expected-status response, or [`TppError::InvalidResponse`].
+pub(crate) async fn json_body<T: serde::de::DeserializeOwned>(
+    response: reqwest::Response,
+) -> Result<T, TppError> {
+    let status = response.status().as_u16();
+    let text = response.text().await?;
+    serde_json::from_str(&text).map_err(|e| TppError::InvalidResponse {
+        status,
+        reason: format!("unexpected body: {e}"),
+    })
+}
