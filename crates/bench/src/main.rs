@@ -5,6 +5,8 @@
 //! * `reads`: latency of what an account-information call costs the ledger — one account's
 //!   balance plus its latest 100 transactions — with 10k or 1M postings in the ledger.
 
+mod authz;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -41,6 +43,22 @@ enum Bench {
         #[arg(long, default_value_t = 200)]
         accounts: usize,
     },
+    /// `/token` client_credentials over mutual TLS with many connections.
+    Tokens {
+        #[arg(long, default_value = "sqlite")]
+        backend: Backend,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        #[arg(long, default_value_t = 64)]
+        connections: usize,
+    },
+    /// Complete headless authorisations (consent, PAR, authorize, token) per second.
+    Authorisations {
+        #[arg(long, default_value = "sqlite")]
+        backend: Backend,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
     /// JWS signing and verification per second on one thread (PS256, ES256).
     Jose {
         #[arg(long, default_value_t = 5_000)]
@@ -75,6 +93,12 @@ async fn main() -> anyhow::Result<()> {
             accounts,
         } => reads(backend, postings, iterations, accounts).await,
         Bench::Jose { iterations } => jose(iterations),
+        Bench::Tokens {
+            backend,
+            seconds,
+            connections,
+        } => authz::tokens(backend, seconds, connections).await,
+        Bench::Authorisations { backend, seconds } => authz::authorisations(backend, seconds).await,
     }
 }
 

@@ -315,5 +315,12 @@ mod send_sync {
         send(&future);
         send(&client.get_registration("https://bank.example/register", "id", "tok"));
         send(&client.delete_registration("https://bank.example/register", "id", "tok"));
+        let auth = crate::oauth::ClientAuth::tls("id");
+        send(&client.discover("https://bank.example"));
+        send(&client.provider_keys("https://bank.example/jwks"));
+        send(&client.token_client_credentials("https://bank.example/token", &auth, "accounts"));
+        send(&client.push_authorization_request("https://bank.example/par", &auth, "jwt"));
+        send(&client.revoke("https://bank.example/revoke", &auth, "tok"));
+        send(&client.post_json("https://bank.example/x", "tok", &Value::Null, &[]));
     }
 }
