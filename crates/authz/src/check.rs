@@ -40,6 +40,18 @@ impl AccessToken {
     pub fn has_scope(&self, scope: &str) -> bool {
         self.info.has_scope(scope)
     }
+
+    /// 403 unless the token carries `scope` (RW §403: wrong scope).
+    pub fn require_scope(&self, scope: &str) -> Result<(), Error> {
+        if self.has_scope(scope) {
+            Ok(())
+        } else {
+            Err(Error::forbidden(
+                bascule_http::ObErrorCode::ResourceConsentMismatch,
+                format!("the access token does not carry the {scope} scope"),
+            ))
+        }
+    }
 }
 
 impl Authz {

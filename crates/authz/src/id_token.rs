@@ -91,11 +91,10 @@ mod tests {
 
     #[test]
     fn half_hash_matches_the_oidc_example() {
-        // OIDC Core A.4: at_hash of "jHkWEdUXMU1BwAsC4vtUsZwnNXD8XkS2fzHxlHe5pTu" ... uses RS256
-        // with SHA-256, the same half-hash as PS256.
+        // OIDC Core Appendix A.3 c_hash (RS256 hashes with SHA-256, as PS256 does).
         assert_eq!(
-            half_hash("jHkWEdUXMU1BwAsC4vtUsZwnNXD8XkS2fzHxlHe5pTu"),
-            "77QmUPtjPfzWtF2AnpK9RQ"
+            half_hash("Qcb0Orv1zh30vL1MPRsbm-diHiMwcLyZvn1arpZv-Jxf_11jnpEX3Tgfvk"),
+            "LDktKdoQak3Pk0cnXxCltA"
         );
     }
 }

@@ -129,3 +129,34 @@ impl ServerKeys {
         Jwks { keys }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bascule_jose::{VerifyingKeys, verify_jwt};
+
+    #[test]
+    fn a_rotated_key_keeps_verifying_until_its_retention_ends() {
+        let dir = tempfile::tempdir().unwrap();
+        let keys = ServerKeys::load_or_create(dir.path(), 1_000, 100).unwrap();
+        let old = keys.current().unwrap();
+        let token = old.sign_jwt(&serde_json::json!({"sub": "x"}), None).unwrap();
+
+        let new_kid = keys.rotate(1_050).unwrap();
+        assert_ne!(new_kid, old.kid());
+        assert_eq!(keys.current().unwrap().kid(), new_kid, "the newest key signs");
+        let published = VerifyingKeys::from_jwks(&keys.jwks()).unwrap();
+        assert!(verify_jwt::<serde_json::Value>(&token, &published, &[Algorithm::PS256]).is_ok());
+
+        // Reloaded from disk, the same keys in the same order.
+        let reloaded = ServerKeys::load_or_create(dir.path(), 1_060, 100).unwrap();
+        assert_eq!(reloaded.current().unwrap().kid(), new_kid);
+        assert_eq!(reloaded.jwks().keys.len(), 2);
+
+        // Retired at 1050: still published at 1140, gone after a rotation at 1200.
+        keys.rotate(1_140).unwrap();
+        assert!(keys.jwks().keys.iter().any(|k| k.kid.as_deref() == Some(old.kid())));
+        keys.rotate(1_200).unwrap();
+        assert!(!keys.jwks().keys.iter().any(|k| k.kid.as_deref() == Some(old.kid())));
+    }
+}

@@ -268,8 +268,8 @@ mod tests {
     #[test]
     fn pkce_s256_matches_rfc_7636_appendix_b() {
         assert_eq!(
-            pkce_s256("dBjftJeZ4CVP-mJ92K8Nmb6a7VnFXvBYfJ5s7G8q8xk"),
-            "E9Melhoa2OwvFrEMTJguCHkXL9VsAnjc7TpeAoE5j2w"
+            pkce_s256("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
         );
     }
 }
