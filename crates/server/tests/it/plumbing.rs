@@ -142,8 +142,13 @@ async fn errors_come_in_the_format_of_their_area() -> anyhow::Result<()> {
         .await?;
     assert_eq!(r.status(), 404);
     assert!(r.bytes().await?.is_empty());
-    // OAuth endpoints: RFC 6749 JSON.
+    // OAuth endpoints: RFC 6749 JSON — the token endpoint without a client certificate, and an
+    // unknown path under an OAuth prefix.
     let r = app.client.post(app.url("/token")).send().await?;
+    assert_eq!(r.status(), 401);
+    let body: serde_json::Value = r.json().await?;
+    assert_eq!(body["error"], "invalid_client");
+    let r = app.client.get(app.url("/token/nothing")).send().await?;
     assert_eq!(r.status(), 404);
     let body: serde_json::Value = r.json().await?;
     assert_eq!(body["error"], "invalid_request");
