@@ -4,6 +4,7 @@
 //! §6.2.1-1, RFC 8705 §3): a token presented with another certificate is invalid.
 
 use axum::extract::{FromRef, FromRequestParts};
+use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use bascule_domain::Consent;
@@ -99,8 +100,8 @@ impl Authz {
 }
 
 /// The `Authorization: Bearer` value; the scheme is case-insensitive (RFC 7235 §2.1).
-pub(crate) fn bearer(parts: &Parts) -> Option<&str> {
-    let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme
         .eq_ignore_ascii_case("bearer")
@@ -117,7 +118,7 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Error> {
         let MutualTls(cert) = MutualTls::from_request_parts(parts, state).await?;
-        let token = bearer(parts)
+        let token = bearer(&parts.headers)
             .ok_or_else(|| Error::Unauthorised(TokenCheckError::Missing.to_string()))?;
         let authz = Authz::from_ref(state);
         authz

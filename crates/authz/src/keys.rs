@@ -140,11 +140,17 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let keys = ServerKeys::load_or_create(dir.path(), 1_000, 100).unwrap();
         let old = keys.current().unwrap();
-        let token = old.sign_jwt(&serde_json::json!({"sub": "x"}), None).unwrap();
+        let token = old
+            .sign_jwt(&serde_json::json!({"sub": "x"}), None)
+            .unwrap();
 
         let new_kid = keys.rotate(1_050).unwrap();
         assert_ne!(new_kid, old.kid());
-        assert_eq!(keys.current().unwrap().kid(), new_kid, "the newest key signs");
+        assert_eq!(
+            keys.current().unwrap().kid(),
+            new_kid,
+            "the newest key signs"
+        );
         let published = VerifyingKeys::from_jwks(&keys.jwks()).unwrap();
         assert!(verify_jwt::<serde_json::Value>(&token, &published, &[Algorithm::PS256]).is_ok());
 
@@ -155,8 +161,19 @@ mod tests {
 
         // Retired at 1050: still published at 1140, gone after a rotation at 1200.
         keys.rotate(1_140).unwrap();
-        assert!(keys.jwks().keys.iter().any(|k| k.kid.as_deref() == Some(old.kid())));
+        assert!(
+            keys.jwks()
+                .keys
+                .iter()
+                .any(|k| k.kid.as_deref() == Some(old.kid()))
+        );
         keys.rotate(1_200).unwrap();
-        assert!(!keys.jwks().keys.iter().any(|k| k.kid.as_deref() == Some(old.kid())));
+        assert!(
+            !keys
+                .jwks()
+                .keys
+                .iter()
+                .any(|k| k.kid.as_deref() == Some(old.kid()))
+        );
     }
 }

@@ -182,6 +182,13 @@ impl Authz {
             redirect: Some((redirect_uri.clone(), state.clone(), redirect_mode)),
         };
 
+        // JAR (RFC 9101 §4): a request object never holds request or request_uri (nor may a
+        // pushed request, RFC 9126 §2.1).
+        if claims.contains_key("request") || claims.contains_key("request_uri") {
+            return Err(fail(AuthzError::request_object(
+                "a request object may not contain request or request_uri",
+            )));
+        }
         let Some(response_type) = response_type else {
             return Err(fail(AuthzError::oauth(
                 axum::http::StatusCode::BAD_REQUEST,

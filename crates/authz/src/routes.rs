@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use axum::extract::{Form, Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -127,15 +127,23 @@ async fn revoke(
 }
 
 /// Registration management takes the client's own client-credentials token (DCR §GET/PUT/DELETE):
-/// any other client id is unknown to it, and the token presented for it is revoked.
-async fn own_client(authz: &Authz, token: &AccessToken, client_id: &str) -> Result<(), Error> {
+/// any other client id is unknown to it, and the token presented for it is revoked (RFC 7592
+/// §2.1) — that token only: the client's other tokens, its customers' among them, live on.
+async fn own_client(
+    authz: &Authz,
+    token: &AccessToken,
+    headers: &HeaderMap,
+    client_id: &str,
+) -> Result<(), Error> {
     if token.consent.is_some() {
         return Err(Error::Unauthorised(
             "a client-credentials token is required".into(),
         ));
     }
     if token.client_id() != client_id {
-        authz.revoke_tokens_of_client(token.client_id()).await.ok();
+        if let Some(presented) = crate::check::bearer(headers) {
+            authz.revoke_token(presented, token.client_id()).await.ok();
+        }
         return Err(Error::Unauthorised("unknown client".into()));
     }
     Ok(())
@@ -144,9 +152,10 @@ async fn own_client(authz: &Authz, token: &AccessToken, client_id: &str) -> Resu
 async fn read_registration(
     State(authz): State<Authz>,
     token: AccessToken,
+    headers: HeaderMap,
     Path(client_id): Path<String>,
 ) -> Result<Response, Error> {
-    own_client(&authz, &token, &client_id).await?;
+    own_client(&authz, &token, &headers, &client_id).await?;
     let client = authz
         .registrar()
         .client(&client_id)
@@ -159,10 +168,11 @@ async fn update_registration(
     State(authz): State<Authz>,
     MutualTls(cert): MutualTls,
     token: AccessToken,
+    headers: HeaderMap,
     Path(client_id): Path<String>,
     body: String,
 ) -> Result<Response, Error> {
-    own_client(&authz, &token, &client_id).await?;
+    own_client(&authz, &token, &headers, &client_id).await?;
     let registration = authz.registrar().update(&client_id, &cert, &body).await?;
     Ok((NO_STORE, Json(registration)).into_response())
 }
@@ -170,9 +180,10 @@ async fn update_registration(
 async fn delete_registration(
     State(authz): State<Authz>,
     token: AccessToken,
+    headers: HeaderMap,
     Path(client_id): Path<String>,
 ) -> Result<StatusCode, Error> {
-    own_client(&authz, &token, &client_id).await?;
+    own_client(&authz, &token, &headers, &client_id).await?;
     authz.registrar().delete(&client_id).await?;
     authz.revoke_tokens_of_client(&client_id).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -31,7 +31,20 @@ impl Authz {
     ) -> Result<Value, AuthzError> {
         let client = self.authenticate_client(form, cert).await?;
         let grant = form.get("grant_type").map(String::as_str).unwrap_or("");
-        if !client.grant_types.iter().any(|g| g == grant) && !grant.is_empty() {
+        // An unknown grant is unsupported_grant_type (RFC 6749 §5.2) whatever the client
+        // registered; unauthorized_client is for a supported grant it did not register.
+        match grant {
+            "client_credentials" | "authorization_code" | "refresh_token" => {}
+            "" => return Err(AuthzError::request("grant_type is missing")),
+            other => {
+                return Err(AuthzError::oauth(
+                    axum::http::StatusCode::BAD_REQUEST,
+                    bascule_http::OAuthErrorCode::UnsupportedGrantType,
+                    format!("{other} is not supported"),
+                ));
+            }
+        }
+        if !client.grant_types.iter().any(|g| g == grant) {
             return Err(AuthzError::unauthorized_client(format!(
                 "the client is not registered for {grant}"
             )));
@@ -39,13 +52,7 @@ impl Authz {
         match grant {
             "client_credentials" => self.client_credentials(&client, form, cert).await,
             "authorization_code" => self.authorization_code(&client, form, cert).await,
-            "refresh_token" => self.refresh(&client, form, cert).await,
-            "" => Err(AuthzError::request("grant_type is missing")),
-            other => Err(AuthzError::oauth(
-                axum::http::StatusCode::BAD_REQUEST,
-                bascule_http::OAuthErrorCode::UnsupportedGrantType,
-                format!("{other} is not supported"),
-            )),
+            _ => self.refresh(&client, form, cert).await,
         }
     }
 
@@ -122,7 +129,11 @@ impl Authz {
             )
             .await?;
         if claimed != 1 {
-            let revoked = self.revoke_tokens_of_code(&hash).await?;
+            // The code authorised its consent (a consent is authorised once), so every token of
+            // the consent descends from it, including access tokens obtained by refresh.
+            let consent_id: String = row.try_get("consent_id")?;
+            let revoked = self.revoke_tokens_of_code(&hash).await?
+                + self.revoke_tokens_of_consent(&consent_id).await?;
             tracing::warn!(client_id = %client.client_id, revoked, "authorisation code reused; its tokens are revoked");
             return Err(AuthzError::grant("the authorisation code was already used"));
         }
