@@ -186,7 +186,7 @@ async fn ensure_other_scope_order_succeeds() {
 }
 
 #[tokio::test]
-async fn ensure_authorization_request_without_state_succeeds_and_returns_no_state() {
+async fn ensure_authorization_request_without_state_success_and_no_state_is_returned() {
     let bank = Bank::start().await;
     let consent = bank.consent(ConsentKind::AccountAccess).await;
     let request = bank.request(&consent).without("state");

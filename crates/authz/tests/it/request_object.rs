@@ -208,7 +208,7 @@ fn sign_rs256(bank: &Bank, claims: &serde_json::Map<String, Value>) -> String {
 }
 
 #[tokio::test]
-async fn ensure_request_object_signature_algorithm_is_rs256_fails() {
+async fn ensure_signed_request_object_with_rs256_fails() {
     let bank = Bank::start().await;
     let consent = bank.consent(ConsentKind::AccountAccess).await;
     let request = bank.request(&consent);
@@ -223,7 +223,7 @@ async fn ensure_request_object_signature_algorithm_is_rs256_fails() {
 }
 
 #[tokio::test]
-async fn ensure_request_object_signature_algorithm_is_none_fails() {
+async fn ensure_request_object_signature_algorithm_is_not_none() {
     let bank = Bank::start().await;
     let consent = bank.consent(ConsentKind::AccountAccess).await;
     let request = bank.request(&consent);
@@ -310,7 +310,7 @@ async fn ensure_request_object_with_long_nonce_succeeds() {
 }
 
 #[tokio::test]
-async fn ensure_request_object_with_64_char_nonce_succeeds() {
+async fn ensure_request_object_with_64_char_nonce_success() {
     let bank = Bank::start().await;
     let nonce = "0123456789abcdef".repeat(4);
     assert_eq!(nonce.len(), 64);
@@ -352,7 +352,7 @@ async fn ensure_different_nonce_inside_and_outside_request_object_uses_the_insid
 }
 
 #[tokio::test]
-async fn ensure_state_only_outside_request_object_is_not_used() {
+async fn state_only_outside_request_object_not_used() {
     let bank = Bank::start().await;
     let request = request(&bank).await.without("state");
     let jwt = bank.tpp.sign(&request);
