@@ -40,7 +40,13 @@ fn str<'a>(body: &'a Value, name: &str) -> &'a str {
 
 #[tokio::test]
 async fn fapi1_advanced_final_happy_path_with_two_clients() {
-    let bank = Bank::start().await;
+    for backend in bascule_testkit::BACKENDS {
+        happy_path_with_two_clients(backend).await;
+    }
+}
+
+async fn happy_path_with_two_clients(backend: bascule_store::Backend) {
+    let bank = Bank::start_on(backend).await;
     let second = bank.second_client().await;
     let authz = &bank.app.state().authz;
     let keys = bank.server_keys().await;

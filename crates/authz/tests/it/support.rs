@@ -279,11 +279,16 @@ pub fn unsigned(claims: &Map<String, Value>) -> String {
 impl Bank {
     /// A fresh bank on SQLite with the customer and the `tls_client_auth` client.
     pub async fn start() -> Self {
-        Self::try_start().await.expect("starting the bank fixture")
+        Self::start_on(Backend::Sqlite).await
     }
 
-    async fn try_start() -> anyhow::Result<Self> {
-        let app = bascule_testkit::spawn_app(Backend::Sqlite).await?;
+    /// The same on a chosen database (the happy paths run on both).
+    pub async fn start_on(backend: Backend) -> Self {
+        Self::try_start(backend).await.expect("starting the bank fixture")
+    }
+
+    async fn try_start(backend: Backend) -> anyhow::Result<Self> {
+        let app = bascule_testkit::spawn_app(backend).await?;
         let customer = create_customer(&app).await?;
         let tpp = register(
             &app,
