@@ -105,7 +105,8 @@ CREATE TABLE transactions (
     counterparty_account_number TEXT,
     balance_after               BIGINT
 );
-CREATE INDEX transactions_by_account ON transactions (account_id, booked_at, id);
+-- Covering for the count and cursor probes of a transaction page: no table lookups.
+CREATE INDEX transactions_by_account ON transactions (account_id, booked_at, id, status, credit_debit);
 
 CREATE TABLE interest_accruals (
     account_id TEXT COLLATE "C" NOT NULL REFERENCES accounts (id),
