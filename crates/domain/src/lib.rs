@@ -3,6 +3,7 @@
 //! and the clock. Nothing here does I/O; everything here can be unit-tested in isolation.
 
 pub mod account;
+pub mod aisp;
 pub mod clock;
 pub mod consent;
 pub mod customer;

@@ -73,6 +73,8 @@ pub struct AppState {
     pub registrar: Registrar,
     /// The authorisation server.
     pub authz: Authz,
+    /// The Account and Transaction API.
+    pub aisp: bascule_aisp::Aisp,
     pub clock: Arc<dyn Clock>,
     pub public_url: String,
 }
@@ -144,7 +146,8 @@ pub(crate) fn router(state: AppState) -> Router {
         .merge(ops)
         .merge(pages)
         .merge(state.registrar.router().route_layer(oauth()))
-        .merge(state.authz.router());
+        .merge(state.authz.router())
+        .merge(state.aisp.router());
     if let Some(directory) = &state.directory {
         app = app
             .merge(crate::sandbox::router().route_layer(json()))
@@ -388,6 +391,13 @@ pub async fn start(
         &public_url,
     )?;
     let authz = authorisation_server(&config, &store, &clock, &registrar, &ledger, &public_url)?;
+    let aisp = bascule_aisp::Aisp::new(
+        authz.clone(),
+        Arc::new(ledger.clone()),
+        store.clone(),
+        clock.clone(),
+        bascule_aisp::AispConfig::new(public_url.clone()),
+    );
     let drain = Duration::from_secs(config.shutdown_drain_seconds);
     let jobs_every = Duration::from_secs(config.jobs_interval_seconds.max(1));
 
@@ -401,6 +411,7 @@ pub async fn start(
         revoked,
         registrar,
         authz,
+        aisp,
         clock,
         public_url: public_url.clone(),
     };
