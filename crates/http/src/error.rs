@@ -361,13 +361,18 @@ fn render(format: ErrorFormat, interaction: Option<InteractionId>, response: Res
         out = out.header(header::CACHE_CONTROL, "no-store");
     }
     // RFC 6750 §3: a refused bearer token says so in WWW-Authenticate.
-    if status == StatusCode::UNAUTHORIZED && matches!(format, ErrorFormat::OAuth | ErrorFormat::OpenBanking) {
+    if status == StatusCode::UNAUTHORIZED
+        && matches!(format, ErrorFormat::OAuth | ErrorFormat::OpenBanking)
+    {
         let challenge = if matches!(&*error, Error::Unauthorised(_)) {
             "Bearer error=\"invalid_token\""
         } else {
             "Bearer"
         };
-        out = out.header(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge));
+        out = out.header(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static(challenge),
+        );
     }
     let mut response = out
         .body(body)

@@ -284,7 +284,9 @@ impl Bank {
 
     /// The same on a chosen database (the happy paths run on both).
     pub async fn start_on(backend: Backend) -> Self {
-        Self::try_start(backend).await.expect("starting the bank fixture")
+        Self::try_start(backend)
+            .await
+            .expect("starting the bank fixture")
     }
 
     async fn try_start(backend: Backend) -> anyhow::Result<Self> {
