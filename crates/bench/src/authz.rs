@@ -19,13 +19,16 @@ use time::macros::date;
 
 use crate::report;
 
-struct Tpp {
-    client_id: String,
-    files: TppFiles,
-    http: reqwest::Client,
+pub(crate) struct Tpp {
+    pub client_id: String,
+    pub files: TppFiles,
+    pub http: reqwest::Client,
 }
 
-async fn enrol_and_register(app: &TestApp, dir: &std::path::Path) -> anyhow::Result<Tpp> {
+pub(crate) async fn enrol_and_register(
+    app: &TestApp,
+    dir: &std::path::Path,
+) -> anyhow::Result<Tpp> {
     let directory = app.state().directory.clone().context("sandbox directory")?;
     let enrolment = directory
         .enrol(&EnrolRequest {

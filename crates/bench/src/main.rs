@@ -5,6 +5,7 @@
 //! * `reads`: latency of what an account-information call costs the ledger — one account's
 //!   balance plus its latest 100 transactions — with 10k or 1M postings in the ledger.
 
+mod aisp;
 mod authz;
 
 use std::sync::Arc;
@@ -59,6 +60,18 @@ enum Bench {
         #[arg(long, default_value_t = 10)]
         seconds: u64,
     },
+    /// GET one account's transactions (a page of 100) and GET /accounts through the Account
+    /// API, with a certificate-bound token over mutual TLS, `postings` postings in the ledger.
+    Accounts {
+        #[arg(long, default_value = "sqlite")]
+        backend: Backend,
+        #[arg(long, default_value_t = 10_000)]
+        postings: u64,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        #[arg(long, default_value_t = 64)]
+        connections: usize,
+    },
     /// JWS signing and verification per second on one thread (PS256, ES256).
     Jose {
         #[arg(long, default_value_t = 5_000)]
@@ -93,6 +106,12 @@ async fn main() -> anyhow::Result<()> {
             accounts,
         } => reads(backend, postings, iterations, accounts).await,
         Bench::Jose { iterations } => jose(iterations),
+        Bench::Accounts {
+            backend,
+            postings,
+            seconds,
+            connections,
+        } => aisp::accounts(backend, postings, seconds, connections).await,
         Bench::Tokens {
             backend,
             seconds,
@@ -143,7 +162,7 @@ async fn ledger_on(url: &str) -> anyhow::Result<Ledger> {
     .await?)
 }
 
-async fn open_funded_accounts(
+pub(crate) async fn open_funded_accounts(
     ledger: &Ledger,
     n: usize,
     funds: Pence,
@@ -253,7 +272,12 @@ async fn transfers(
 /// Fills the ledger with `postings` postings (half as many two-leg transfers between
 /// `accounts` accounts, each with its customer-visible lines) in a few set-based statements —
 /// the same rows the ledger writes, far faster than posting them one by one.
-async fn bulk_load(ledger: &Ledger, ids: &[AccountId], postings: u64) -> anyhow::Result<()> {
+pub(crate) async fn bulk_load(
+    ledger: &Ledger,
+    ids: &[AccountId],
+    postings: u64,
+    end: time::OffsetDateTime,
+) -> anyhow::Result<()> {
     let pool = ledger.store().pool();
     let mut tx = ledger.store().begin().await?;
     sqlx::query("CREATE TABLE bench_accounts (k BIGINT PRIMARY KEY, id TEXT NOT NULL)")
@@ -268,9 +292,8 @@ async fn bulk_load(ledger: &Ledger, ids: &[AccountId], postings: u64) -> anyhow:
     }
     let transfers = (postings / 2) as i64;
     let k = ids.len() as i64;
-    // Start a year ago in microseconds, one transfer a second.
-    let base =
-        (time::OffsetDateTime::now_utc() - time::Duration::days(365)).unix_timestamp() * 1_000_000;
+    // One transfer a second, the last a minute before `end`, in microseconds.
+    let base = (end - time::Duration::seconds(transfers + 60)).unix_timestamp() * 1_000_000;
     sqlx::query(
         "CREATE TABLE bench_seq AS WITH RECURSIVE seq(n) AS \
          (SELECT CAST(0 AS BIGINT) UNION ALL SELECT n + 1 FROM seq WHERE n + 1 < $1) SELECT n FROM seq",
@@ -337,7 +360,7 @@ async fn reads(
     let ledger = ledger_on(&db.url).await?;
     let ids = open_funded_accounts(&ledger, accounts.max(2), Pence::ZERO).await?;
     let loading = Instant::now();
-    bulk_load(&ledger, &ids, postings)
+    bulk_load(&ledger, &ids, postings, time::OffsetDateTime::now_utc())
         .await
         .context("bulk load")?;
     if backend == Backend::Postgres {
