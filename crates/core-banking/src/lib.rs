@@ -8,10 +8,12 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use bascule_domain::{
     Account, AccountId, Beneficiary, CreditDebit, Currency, Customer, CustomerId,
-    DirectDebitMandate, LedgerTransactionId, Pence, Product, ProprietaryCode, ScheduledPayment,
-    SortCodeAccountNumber, StandingOrder, Statement, StatementId, Transaction, TransactionId,
+    DirectDebitMandate, Frequency, LedgerTransactionId, Pence, Product, ProprietaryCode,
+    ScheduledPayment, ScheduledPaymentId, SortCodeAccountNumber, StandingOrder, StandingOrderId,
+    Statement, StatementId, Transaction, TransactionId,
 };
-use time::OffsetDateTime;
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
 use tokio::sync::broadcast;
 
 #[derive(Debug, thiserror::Error)]
@@ -110,6 +112,37 @@ pub struct PaymentInstruction {
     pub code: ProprietaryCode,
 }
 
+/// A single payment for the core to make on a future day (its own schedule executes it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScheduledPaymentInstruction {
+    /// The caller's unique id for this instruction: sending it again returns the scheduled
+    /// payment the first call created and creates nothing (the same id with a different
+    /// payment → `IdempotencyConflict`). A UUID, so that callers never collide.
+    pub request_id: Uuid,
+    pub debtor: AccountId,
+    pub creditor: Creditor,
+    pub amount: Pence,
+    pub reference: String,
+    /// The day (the core's calendar) the payment is made.
+    pub execute_on: Date,
+}
+
+/// A standing order for the core to pay on each due day from `first_payment_on` to
+/// `final_payment_on` (open-ended when `None`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StandingOrderInstruction {
+    /// As [`ScheduledPaymentInstruction::request_id`]: one standing order per id.
+    pub request_id: Uuid,
+    pub debtor: AccountId,
+    pub creditor: Creditor,
+    /// Paid on every due day.
+    pub amount: Pence,
+    pub reference: String,
+    pub frequency: Frequency,
+    pub first_payment_on: Date,
+    pub final_payment_on: Option<Date>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PaymentOutcome {
     pub ledger_transaction_id: LedgerTransactionId,
@@ -194,6 +227,18 @@ pub trait CoreBanking: Send + Sync {
     async fn check_funds(&self, account: &AccountId, amount: Pence) -> Result<bool>;
     /// Settles a payment wholly or not at all, once per idempotency key.
     async fn post_payment(&self, payment: &PaymentInstruction) -> Result<PaymentOutcome>;
+    /// Schedules a payment for a future day, once per `request_id`; the core executes it on
+    /// that day (it then appears in `scheduled_payments` and, once paid, in `transactions`).
+    async fn schedule_payment(
+        &self,
+        instruction: &ScheduledPaymentInstruction,
+    ) -> Result<ScheduledPaymentId>;
+    /// Sets up a standing order, once per `request_id`; the core pays each due day (it then
+    /// appears in `standing_orders`).
+    async fn create_standing_order(
+        &self,
+        instruction: &StandingOrderInstruction,
+    ) -> Result<StandingOrderId>;
     /// Committed changes after the one numbered `after_seq` (0: from the start), in feed order.
     /// A change is never delivered before one that precedes it in that order.
     async fn events_since(&self, after_seq: i64, limit: u32) -> Result<Vec<LedgerEvent>>;

@@ -91,6 +91,18 @@ impl Ledger {
         &self,
         new: NewStandingOrder,
     ) -> Result<StandingOrder, LedgerError> {
+        let id = StandingOrderId::generate(self.ids.as_ref());
+        self.add_standing_order_with_id(id, new).await
+    }
+
+    /// Creates the standing order `id` unless it exists: adding the same order under the same
+    /// id again returns the first and creates nothing (a different order under it →
+    /// `IdempotencyConflict`). For callers that must survive a retry (`CoreBanking`).
+    pub async fn add_standing_order_with_id(
+        &self,
+        id: StandingOrderId,
+        new: NewStandingOrder,
+    ) -> Result<StandingOrder, LedgerError> {
         self.require_open(&new.account).await?;
         if new.amount.0 <= 0 {
             return Err(LedgerError::Invalid(
@@ -106,7 +118,7 @@ impl Ledger {
             ));
         }
         let so = StandingOrder {
-            id: StandingOrderId::generate(self.ids.as_ref()),
+            id,
             account_id: new.account,
             frequency: new.frequency,
             reference: new.reference,
@@ -119,10 +131,11 @@ impl Ledger {
             final_payment_on: new.final_payment_on,
             status: ScheduleStatus::Active,
         };
-        self.store.write(sqlx::query(
+        let inserted = self.store.write(sqlx::query(
             "INSERT INTO standing_orders (id, account_id, frequency, reference, creditor_name, \
              sort_code, account_number, amount, first_payment_on, next_payment_on, \
-             final_payment_on, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, 'Active')",
+             final_payment_on, status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, 'Active') \
+             ON CONFLICT (id) DO NOTHING",
         )
         .bind(so.id.as_str())
         .bind(so.account_id.as_str())
@@ -135,7 +148,34 @@ impl Ledger {
         .bind(date_str(so.first_payment_on))
         .bind(so.final_payment_on.map(date_str))
         ).await?;
-        Ok(so)
+        if inserted == 1 {
+            return Ok(so);
+        }
+        let row = sqlx::query("SELECT * FROM standing_orders WHERE id = $1")
+            .bind(so.id.as_str())
+            .fetch_one(self.store.pool())
+            .await?;
+        let existing = standing_order(&row)?;
+        let same = (
+            &existing.account_id,
+            existing.frequency,
+            &existing.reference,
+            &existing.creditor_name,
+            existing.creditor,
+            existing.amount,
+            existing.first_payment_on,
+            existing.final_payment_on,
+        ) == (
+            &so.account_id,
+            so.frequency,
+            &so.reference,
+            &so.creditor_name,
+            so.creditor,
+            so.amount,
+            so.first_payment_on,
+            so.final_payment_on,
+        );
+        if same { Ok(existing) } else { Err(LedgerError::IdempotencyConflict) }
     }
 
     pub async fn add_direct_debit(
@@ -168,6 +208,18 @@ impl Ledger {
         &self,
         new: NewScheduledPayment,
     ) -> Result<ScheduledPayment, LedgerError> {
+        let id = ScheduledPaymentId::generate(self.ids.as_ref());
+        self.add_scheduled_payment_with_id(id, new).await
+    }
+
+    /// Creates the scheduled payment `id` unless it exists: adding the same payment under the
+    /// same id again returns the first and creates nothing (a different payment under it →
+    /// `IdempotencyConflict`). For callers that must survive a retry (`CoreBanking`).
+    pub async fn add_scheduled_payment_with_id(
+        &self,
+        id: ScheduledPaymentId,
+        new: NewScheduledPayment,
+    ) -> Result<ScheduledPayment, LedgerError> {
         self.require_open(&new.account).await?;
         if new.amount.0 <= 0 {
             return Err(LedgerError::Invalid(
@@ -175,7 +227,7 @@ impl Ledger {
             ));
         }
         let sp = ScheduledPayment {
-            id: ScheduledPaymentId::generate(self.ids.as_ref()),
+            id,
             account_id: new.account,
             execute_on: new.execute_on,
             amount: new.amount,
@@ -184,10 +236,10 @@ impl Ledger {
             creditor: new.creditor,
             status: ScheduleStatus::Active,
         };
-        self.store.write(sqlx::query(
+        let inserted = self.store.write(sqlx::query(
             "INSERT INTO scheduled_payments (id, account_id, execute_on, amount, reference, \
              creditor_name, sort_code, account_number, status) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'Active')",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'Active') ON CONFLICT (id) DO NOTHING",
         )
         .bind(sp.id.as_str())
         .bind(sp.account_id.as_str())
@@ -198,7 +250,30 @@ impl Ledger {
         .bind(sp.creditor.sort_code.to_string())
         .bind(sp.creditor.account_number.to_string())
         ).await?;
-        Ok(sp)
+        if inserted == 1 {
+            return Ok(sp);
+        }
+        let row = sqlx::query("SELECT * FROM scheduled_payments WHERE id = $1")
+            .bind(sp.id.as_str())
+            .fetch_one(self.store.pool())
+            .await?;
+        let existing = scheduled_payment(&row)?;
+        let same = (
+            &existing.account_id,
+            existing.execute_on,
+            existing.amount,
+            &existing.reference,
+            &existing.creditor_name,
+            existing.creditor,
+        ) == (
+            &sp.account_id,
+            sp.execute_on,
+            sp.amount,
+            &sp.reference,
+            &sp.creditor_name,
+            sp.creditor,
+        );
+        if same { Ok(existing) } else { Err(LedgerError::IdempotencyConflict) }
     }
 }
 

@@ -4,12 +4,14 @@
 use async_trait::async_trait;
 use bascule_core_banking::{
     AccountBalance, CoreBanking, CoreBankingError, LedgerEvent, LedgerEventKind, PageDirection,
-    PaymentInstruction, PaymentOutcome, Result, TransactionPage, TransactionQuery,
+    PaymentInstruction, PaymentOutcome, Result, ScheduledPaymentInstruction,
+    StandingOrderInstruction, TransactionPage, TransactionQuery,
 };
 use bascule_domain::{
     Account, AccountId, AccountKind, Beneficiary, Currency, Customer, CustomerId,
     DirectDebitMandate, Pence, PostalAddress, Product, ProductId, ScheduledPayment,
-    SortCodeAccountNumber, StandingOrder, Statement, StatementId, TransactionId,
+    ScheduledPaymentId, SortCodeAccountNumber, StandingOrder, StandingOrderId, Statement,
+    StatementId, TransactionId,
 };
 use bascule_store::StoreError;
 use sqlx::AssertSqlSafe;
@@ -21,7 +23,7 @@ use crate::rows::{
     self, account_columns, booked_balance_column, from_micros, get, micros, parse_date, parse_rate,
     transaction_columns,
 };
-use crate::{Ledger, LedgerError};
+use crate::{Ledger, LedgerError, NewScheduledPayment, NewStandingOrder};
 
 fn placeholders(from: usize, n: usize) -> String {
     (from..from + n)
@@ -431,6 +433,38 @@ impl CoreBanking for Ledger {
             booked_at: posted.posted_at,
             replayed: posted.replayed,
         })
+    }
+
+    async fn schedule_payment(
+        &self,
+        i: &ScheduledPaymentInstruction,
+    ) -> Result<ScheduledPaymentId> {
+        // The request id is the schedule's id: a retry finds the first one.
+        let new = NewScheduledPayment {
+            account: i.debtor.clone(),
+            execute_on: i.execute_on,
+            amount: i.amount,
+            reference: i.reference.clone(),
+            creditor_name: i.creditor.name.clone(),
+            creditor: i.creditor.identification,
+        };
+        let id = ScheduledPaymentId::from_uuid(i.request_id);
+        Ok(self.add_scheduled_payment_with_id(id, new).await?.id)
+    }
+
+    async fn create_standing_order(&self, i: &StandingOrderInstruction) -> Result<StandingOrderId> {
+        let new = NewStandingOrder {
+            account: i.debtor.clone(),
+            frequency: i.frequency,
+            reference: i.reference.clone(),
+            creditor_name: i.creditor.name.clone(),
+            creditor: i.creditor.identification,
+            amount: i.amount,
+            first_payment_on: i.first_payment_on,
+            final_payment_on: i.final_payment_on,
+        };
+        let id = StandingOrderId::from_uuid(i.request_id);
+        Ok(self.add_standing_order_with_id(id, new).await?.id)
     }
 
     async fn events_since(&self, after_seq: i64, limit: u32) -> Result<Vec<LedgerEvent>> {

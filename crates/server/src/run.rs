@@ -75,6 +75,10 @@ pub struct AppState {
     pub authz: Authz,
     /// The Account and Transaction API.
     pub aisp: bascule_aisp::Aisp,
+    /// The Confirmation of Funds API.
+    pub cbpii: bascule_cbpii::Cbpii,
+    /// The Payment Initiation API.
+    pub pisp: bascule_pisp::Pisp,
     pub clock: Arc<dyn Clock>,
     pub public_url: String,
 }
@@ -147,7 +151,9 @@ pub(crate) fn router(state: AppState) -> Router {
         .merge(pages)
         .merge(state.registrar.router().route_layer(oauth()))
         .merge(state.authz.router())
-        .merge(state.aisp.router());
+        .merge(state.aisp.router())
+        .merge(state.cbpii.router())
+        .merge(state.pisp.router());
     if let Some(directory) = &state.directory {
         app = app
             .merge(crate::sandbox::router().route_layer(json()))
@@ -398,6 +404,20 @@ pub async fn start(
         clock.clone(),
         bascule_aisp::AispConfig::new(public_url.clone()),
     );
+    let cbpii = bascule_cbpii::Cbpii::new(
+        authz.clone(),
+        Arc::new(ledger.clone()),
+        store.clone(),
+        clock.clone(),
+        bascule_cbpii::CbpiiConfig::new(public_url.clone()),
+    );
+    let pisp = bascule_pisp::Pisp::new(
+        authz.clone(),
+        Arc::new(ledger.clone()),
+        store.clone(),
+        clock.clone(),
+        bascule_pisp::PispConfig::new(public_url.clone(), config.bank.organisation_id.clone()),
+    );
     let drain = Duration::from_secs(config.shutdown_drain_seconds);
     let jobs_every = Duration::from_secs(config.jobs_interval_seconds.max(1));
 
@@ -412,6 +432,8 @@ pub async fn start(
         registrar,
         authz,
         aisp,
+        cbpii,
+        pisp,
         clock,
         public_url: public_url.clone(),
     };

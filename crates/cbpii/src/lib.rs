@@ -1,0 +1,165 @@
+//! The Open Banking Confirmation of Funds API (CBPII): funds-confirmation consents and funds
+//! confirmations, served as v3.1.11 first, each wire version a mapping of one version-neutral
+//! service.
+//!
+//! # Architecture
+//!
+//! ```text
+//! crates/cbpii (this crate)
+//!   lib.rs                    Cbpii (state: Authz, CoreBanking, Store, clock, CbpiiConfig),
+//!                             Cbpii::router() — every version's routes, OB error format
+//!   headers.rs                request-header rules for every CBPII route: x-fapi-auth-date,
+//!                             x-fapi-customer-ip-address (400 Header.Invalid), Accept (406),
+//!                             Content-Type (415) — the same rules as the AIS routes
+//!   access.rs                 `FundsAccess`: the extractor of POST /funds-confirmations. Turns
+//!                             the certificate-bound AccessToken into the client's authorised,
+//!                             unexpired funds-confirmation consent and its details (403 / 401)
+//!   consents.rs               version-neutral consent service: `FundsConfirmationConsent`
+//!                             (the DebtorAccount, stored in Consent.details), create / read /
+//!                             delete for a client
+//!   confirmations.rs          version-neutral funds check: the consent's authorised account
+//!                             must be its DebtorAccount, currency GBP, then
+//!                             CoreBanking::check_funds (available balance, arranged overdraft
+//!                             included) → yes/no, stored in `cbpii_funds_confirmations`
+//!   body.rs                   strict JSON body reading: unknown fields → Field.Unexpected,
+//!                             missing → Field.Missing, bad values → Field.Invalid, each with
+//!                             its exact path
+//!   v3_1_11/                  the v3.1.11 wire mapping, base `/open-banking/v3.1/cbpii`
+//!     mod.rs                  router
+//!     wire.rs                 DateTime (+00:00), body date-times, Links, Meta
+//!     consents.rs             /funds-confirmation-consents[/{ConsentId}]
+//!     funds_confirmations.rs  /funds-confirmations
+//! ```
+//!
+//! The balance itself never leaves the bank: the answer is `FundsAvailable` true or false.
+//! No `x-jws-signature` and no `x-idempotency-key` on this API (COF declares neither).
+//!
+//! # Headers returned (RW §Response Headers)
+//!
+//! - `x-fapi-interaction-id` on every response (`bascule_http::interaction_layer`);
+//! - `Content-Type: application/json` on every body (400/403/500 carry `OBErrorResponse1`;
+//!   401, 404, 405, 406, 415 and 429 are bare, as the v3.1.11 file declares them);
+//! - `WWW-Authenticate: Bearer error="invalid_token"` with 401.
+
+mod access;
+mod body;
+mod confirmations;
+mod consents;
+mod headers;
+pub mod v3_1_11;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::FromRef;
+use axum::middleware::{from_fn, from_fn_with_state};
+use bascule_authz::Authz;
+use bascule_core_banking::{CoreBankingError, SharedCoreBanking};
+use bascule_domain::Clock;
+use bascule_http::{Error, ErrorFormat, ObErrorCode, error_format};
+use bascule_store::Store;
+use time::OffsetDateTime;
+
+pub use access::FundsAccess;
+pub use confirmations::{FundsCheck, FundsConfirmation};
+pub use consents::{DebtorAccount, FundsConfirmationConsent};
+
+/// The bank's CBPII settings.
+#[derive(Debug, Clone)]
+pub struct CbpiiConfig {
+    /// The server's public URL (`https://host[:port]`): `Links` are absolute (RW §Links).
+    pub public_url: String,
+}
+
+impl CbpiiConfig {
+    pub fn new(public_url: impl Into<String>) -> Self {
+        Self {
+            public_url: public_url.into().trim_end_matches('/').to_owned(),
+        }
+    }
+}
+
+/// The Confirmation of Funds API. Cheap to clone.
+#[derive(Clone)]
+pub struct Cbpii {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    authz: Authz,
+    core_banking: SharedCoreBanking,
+    store: Store,
+    clock: Arc<dyn Clock>,
+    config: CbpiiConfig,
+}
+
+impl Cbpii {
+    pub fn new(
+        authz: Authz,
+        core_banking: SharedCoreBanking,
+        store: Store,
+        clock: Arc<dyn Clock>,
+        config: CbpiiConfig,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                authz,
+                core_banking,
+                store,
+                clock,
+                config,
+            }),
+        }
+    }
+
+    /// Every CBPII route of every served version, speaking Open Banking errors.
+    pub fn router<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
+        v3_1_11::router()
+            .route_layer(from_fn(headers::check_request_headers))
+            .route_layer(from_fn_with_state(ErrorFormat::OpenBanking, error_format))
+            .with_state(self.clone())
+    }
+
+    pub fn authz(&self) -> &Authz {
+        &self.inner.authz
+    }
+
+    pub fn core_banking(&self) -> &SharedCoreBanking {
+        &self.inner.core_banking
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    pub fn config(&self) -> &CbpiiConfig {
+        &self.inner.config
+    }
+
+    pub fn now(&self) -> OffsetDateTime {
+        self.inner.clock.now()
+    }
+
+    /// The absolute URL of `path_and_query` on this server (for `Links`).
+    pub fn url(&self, path_and_query: &str) -> String {
+        format!("{}{path_and_query}", self.inner.config.public_url)
+    }
+}
+
+impl FromRef<Cbpii> for Authz {
+    fn from_ref(cbpii: &Cbpii) -> Authz {
+        cbpii.inner.authz.clone()
+    }
+}
+
+/// Core-banking failures as the API reports them: an unknown record is the client's mistake
+/// (400 `UK.OBIE.Resource.NotFound`); the rest are ours.
+pub(crate) fn core_error(e: CoreBankingError) -> Error {
+    match e {
+        CoreBankingError::NotFound(what) => {
+            Error::bad_request(ObErrorCode::ResourceNotFound, format!("No such {what}"))
+        }
+        CoreBankingError::Unavailable(detail) => Error::Unavailable(detail),
+        other => Error::internal(other),
+    }
+}

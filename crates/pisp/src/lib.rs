@@ -1,0 +1,234 @@
+//! The Open Banking Payment Initiation API (PIS): domestic payment consents and domestic
+//! payments that settle on the bank's core exactly once, with `x-idempotency-key` and detached
+//! JWS (`x-jws-signature`) on requests and responses, served as v3.1.11 first.
+//!
+//! # Architecture
+//!
+//! ```text
+//! crates/pisp (this crate)
+//!   lib.rs               Pisp (state: Authz, Registrar, CoreBanking, Store, clock, PispConfig),
+//!                        Pisp::router() — every version's routes, OB error format, response
+//!                        signing; starts the recovery loop (payments::Recovery)
+//!   jws.rs   (pub)       detached JWS, Open Banking profile: `verify_request` (PS256, kid in the
+//!                        TPP's JWKS, crit = iat/iss/tan, no b64 → 400 UK.OBIE.Signature.*),
+//!                        `sign_body`, the `sign_responses` middleware, `JwsConfig`
+//!   headers.rs           request-header rules: x-fapi-auth-date, x-fapi-customer-ip-address
+//!                        (400 Header.Invalid), Accept (406), Content-Type (415),
+//!                        x-idempotency-key (required on POSTs: 400 Header.Missing/Invalid)
+//!   idempotency.rs       the (client, resource type, key) table: `claim` inside the creating
+//!                        transaction (INSERT … ON CONFLICT DO NOTHING), `Claim::{New,Existing}`,
+//!                        body-hash conflict → 400, waiting for a concurrent winner
+//!   request.rs           `PispRequest`: the extractor a POST handler takes — token, client,
+//!                        verified JWS over the exact body bytes, idempotency key, body Bytes
+//!   consents.rs          version-neutral payment-consent service: create (idempotent) / read /
+//!                        funds check for a client; the consent's details = `ConsentDetails`
+//!                        (the Initiation and Risk, stored as JSON in Consent.details)
+//!   initiation.rs        the domestic `Initiation`/`Risk` (serde, strict) and "same meaning"
+//!                        comparison (amounts as decimals) used by every payment kind
+//!   payments.rs          version-neutral domestic payments: create (payment row + idempotency
+//!                        row + daily-limit reservation in one transaction), settle through
+//!                        CoreBanking::post_payment keyed by the payment id, recover Pending
+//!                        rows; the exactly-once rationale is written there
+//!   limits.rs            PaymentLimits: per-customer-type daily limit (personal/business)
+//!   v3_1_11/             the v3.1.11 wire mapping, base `/open-banking/v3.1/pisp`
+//!     mod.rs             router: merges each resource module's `routes()`
+//!     wire.rs            Links, Meta, DateTime (+00:00), status names, the response envelope
+//!     domestic_payment_consents.rs   /domestic-payment-consents[/{ConsentId}[/funds-confirmation]]
+//!     domestic_payments.rs           /domestic-payments[/{DomesticPaymentId}[/payment-details]]
+//! ```
+//!
+//! Adding a payment kind (scheduled payments, standing orders): a consent kind already exists in
+//! `bascule_domain::ConsentKind`; add its Initiation type beside `initiation.rs`, its
+//! version-neutral service beside `payments.rs` (its own table in a new migration, a
+//! `resource_type` string for idempotency), and `v3_1_11/<kind>.rs` with `routes()` merged in
+//! `v3_1_11/mod.rs`. POST handlers take `PispRequest` (token + JWS + idempotency key + body),
+//! GET handlers take `AccessToken` and call `jws::refuse_unexpected`; response signing is
+//! already applied to every route by `Pisp::router`.
+//!
+//! A handler's shape: `async fn h(State(pisp), req: PispRequest, ...) -> Result<Response, Error>`;
+//! token rules first (401/403), then the signature (400 Signature.*), then idempotency (replay
+//! or conflict), then the body (400 Field.*), then the service. Errors are
+//! `bascule_http::Error`, rendered once as OBErrorResponse1 — and signed like any other body.
+//!
+//! # Headers returned
+//!
+//! `x-fapi-interaction-id` on every response; `x-jws-signature` on every response with a body
+//! (errors included), signed with the authorisation server's current PS256 key, `iss` = the
+//! bank's organisation id, `tan` = [`jws::JwsConfig::bank_tan`].
+
+pub mod consents;
+mod headers;
+pub mod idempotency;
+pub mod initiation;
+pub mod jws;
+pub mod limits;
+pub mod payments;
+mod request;
+pub mod v3_1_11;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::FromRef;
+use axum::middleware::{from_fn, from_fn_with_state};
+use bascule_authz::Authz;
+use bascule_core_banking::{CoreBankingError, SharedCoreBanking};
+use bascule_domain::Clock;
+use bascule_http::{Error, ErrorFormat, ObErrorCode, error_format};
+use bascule_registration::Registrar;
+use bascule_store::Store;
+use time::OffsetDateTime;
+
+pub use jws::JwsConfig;
+pub use limits::PaymentLimits;
+pub use request::PispRequest;
+
+/// The bank's PIS settings.
+#[derive(Debug, Clone)]
+pub struct PispConfig {
+    /// The server's public URL (`https://host[:port]`): `Links` are absolute (RW §Links).
+    pub public_url: String,
+    pub jws: JwsConfig,
+    pub limits: PaymentLimits,
+    /// How long a payment consent may wait for authorisation and then for its payment
+    /// (payment consents are short-lived, PISP §Consent Revocation). Default 1 hour.
+    pub consent_lifetime: time::Duration,
+    /// How often the recovery loop re-drives payments left Pending (e.g. by a crash).
+    pub recovery_interval: Duration,
+    /// How long idempotency records are kept (RW §Idempotency: at least 24 h).
+    pub idempotency_retention: time::Duration,
+}
+
+impl PispConfig {
+    /// Defaults for a bank whose Open Banking Directory organisation id is `organisation_id`.
+    pub fn new(public_url: impl Into<String>, organisation_id: impl Into<String>) -> Self {
+        Self {
+            public_url: public_url.into().trim_end_matches('/').to_owned(),
+            jws: JwsConfig::new(organisation_id),
+            limits: PaymentLimits::default(),
+            consent_lifetime: time::Duration::hours(1),
+            recovery_interval: Duration::from_secs(30),
+            idempotency_retention: time::Duration::hours(48),
+        }
+    }
+}
+
+/// The Payment Initiation API. Cheap to clone.
+#[derive(Clone)]
+pub struct Pisp {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    authz: Authz,
+    core_banking: SharedCoreBanking,
+    store: Store,
+    clock: Arc<dyn Clock>,
+    config: PispConfig,
+}
+
+impl Pisp {
+    /// Builds the API and, inside a Tokio runtime, starts the recovery loop: once now, then
+    /// every `recovery_interval`, payments left Pending are settled (see [`payments`]). The
+    /// loop ends when the last `Pisp` clone is dropped.
+    pub fn new(
+        authz: Authz,
+        core_banking: SharedCoreBanking,
+        store: Store,
+        clock: Arc<dyn Clock>,
+        config: PispConfig,
+    ) -> Self {
+        let pisp = Self {
+            inner: Arc::new(Inner {
+                authz,
+                core_banking,
+                store,
+                clock,
+                config,
+            }),
+        };
+        if tokio::runtime::Handle::try_current().is_ok() {
+            payments::spawn_recovery(&pisp);
+        }
+        pisp
+    }
+
+    /// Every PIS route of every served version, speaking Open Banking errors, every body
+    /// signed.
+    pub fn router<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
+        v3_1_11::router()
+            .route_layer(from_fn(headers::check_request_headers))
+            .route_layer(from_fn_with_state(ErrorFormat::OpenBanking, error_format))
+            .route_layer(from_fn_with_state(self.signer(), jws::sign_responses))
+            .with_state(self.clone())
+    }
+
+    /// Signs this API's response bodies with the bank's key.
+    pub fn signer(&self) -> jws::ResponseSigner {
+        jws::ResponseSigner {
+            authz: self.inner.authz.clone(),
+            config: self.inner.config.jws.clone(),
+            clock: self.inner.clock.clone(),
+        }
+    }
+
+    pub fn authz(&self) -> &Authz {
+        &self.inner.authz
+    }
+
+    pub fn registrar(&self) -> &Registrar {
+        self.inner.authz.registrar()
+    }
+
+    pub fn core_banking(&self) -> &SharedCoreBanking {
+        &self.inner.core_banking
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    pub fn config(&self) -> &PispConfig {
+        &self.inner.config
+    }
+
+    pub fn now(&self) -> OffsetDateTime {
+        self.inner.clock.now()
+    }
+
+    /// The absolute URL of `path` on this server (for `Links`).
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.inner.config.public_url)
+    }
+
+    pub(crate) fn downgrade(&self) -> std::sync::Weak<Inner> {
+        Arc::downgrade(&self.inner)
+    }
+
+    pub(crate) fn upgrade(weak: &std::sync::Weak<Inner>) -> Option<Pisp> {
+        weak.upgrade().map(|inner| Pisp { inner })
+    }
+}
+
+impl FromRef<Pisp> for Authz {
+    fn from_ref(pisp: &Pisp) -> Authz {
+        pisp.inner.authz.clone()
+    }
+}
+
+/// Core-banking failures as the API reports them.
+pub(crate) fn core_error(e: CoreBankingError) -> Error {
+    match e {
+        CoreBankingError::NotFound(what) => {
+            Error::bad_request(ObErrorCode::ResourceNotFound, format!("No such {what}"))
+        }
+        CoreBankingError::Unavailable(detail) => Error::Unavailable(detail),
+        other => Error::internal(other),
+    }
+}
+
+/// A database failure: ours, never the client's.
+pub(crate) fn db_error(e: impl std::fmt::Display) -> Error {
+    Error::internal(e)
+}

@@ -1,0 +1,200 @@
+//! `/domestic-payments` (v3.1.11): POST `OBWriteDomestic2` with the customer's
+//! authorization-code token for an Authorised domestic payment consent, signed and idempotent
+//! → 201 `OBWriteDomesticResponse5`; GET of one payment and its `payment-details`
+//! (`OBWritePaymentDetailsResponse1`) with a client-credentials token of the same client
+//! (RES/pisp/domestic-payments).
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, post};
+use bascule_authz::AccessToken;
+use bascule_domain::ConsentKind;
+use bascule_http::{Error, ObErrorCode};
+use serde::{Deserialize, Serialize};
+
+use super::wire::{DateTime, JsonWithStatus, Links, Meta, debtor, to_json};
+use crate::consents::{bound_consent, client_credentials};
+use crate::initiation::{CashAccount, DomesticInitiation, Risk, parse_strict};
+use crate::payments::{DomesticPayment, PaymentStatus, RESOURCE_TYPE};
+use crate::{Pisp, PispRequest, core_error, jws};
+
+pub(super) fn routes() -> Router<Pisp> {
+    Router::new()
+        .route("/domestic-payments", post(create))
+        .route("/domestic-payments/{DomesticPaymentId}", get(read))
+        .route(
+            "/domestic-payments/{DomesticPaymentId}/payment-details",
+            get(details),
+        )
+}
+
+/// `OBWriteDomestic2`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+struct ObWriteDomestic2 {
+    data: PaymentData,
+    risk: Risk,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+struct PaymentData {
+    consent_id: String,
+    initiation: DomesticInitiation,
+}
+
+/// `OBWriteDomesticResponse5`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct PaymentResponse<'a> {
+    data: PaymentResponseData<'a>,
+    links: Links,
+    meta: Meta,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct PaymentResponseData<'a> {
+    domestic_payment_id: &'a str,
+    consent_id: &'a str,
+    creation_date_time: DateTime,
+    status: &'static str,
+    status_update_date_time: DateTime,
+    initiation: &'a DomesticInitiation,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    debtor: Option<CashAccount>,
+}
+
+async fn render(pisp: &Pisp, p: &DomesticPayment) -> Result<String, Error> {
+    let account = pisp
+        .core_banking()
+        .accounts(std::slice::from_ref(&p.debtor_account_id))
+        .await
+        .map_err(core_error)?
+        .into_iter()
+        .next();
+    to_json(&PaymentResponse {
+        data: PaymentResponseData {
+            domestic_payment_id: &p.id,
+            consent_id: &p.consent_id,
+            creation_date_time: p.created_at.into(),
+            status: p.status.as_str(),
+            status_update_date_time: p.status_updated_at.into(),
+            initiation: &p.initiation,
+            debtor: account.and_then(|a| a.identification.map(|i| debtor(&i, None))),
+        },
+        links: Links::to(pisp, &format!("/domestic-payments/{}", p.id)),
+        meta: Meta::default(),
+    })
+}
+
+async fn create(State(pisp): State<Pisp>, req: PispRequest) -> Result<JsonWithStatus, Error> {
+    let consent = bound_consent(&req.token, ConsentKind::DomesticPayment)?.clone();
+    let request: ObWriteDomestic2 = parse_strict(&req.body, "OBWriteDomestic2")?;
+    request.data.initiation.validate()?;
+    if request.data.consent_id != consent.id.as_str() {
+        return Err(Error::bad_request(
+            ObErrorCode::ResourceConsentMismatch,
+            "Data.ConsentId is not the consent the access token was issued for",
+        ));
+    }
+    let key = req.idempotency(RESOURCE_TYPE);
+    let payment = pisp
+        .create_domestic_payment(&key, &consent, &request.data.initiation, &request.risk)
+        .await?;
+    Ok(JsonWithStatus(
+        StatusCode::CREATED,
+        render(&pisp, &payment).await?,
+    ))
+}
+
+async fn read(
+    State(pisp): State<Pisp>,
+    token: AccessToken,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<JsonWithStatus, Error> {
+    jws::refuse_unexpected(&headers)?;
+    let client_id = client_credentials(&token)?;
+    let payment = pisp.payment_of_client(client_id, &id).await?;
+    Ok(JsonWithStatus(
+        StatusCode::OK,
+        render(&pisp, &payment).await?,
+    ))
+}
+
+/// `OBWritePaymentDetailsResponse1`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct DetailsResponse {
+    data: DetailsData,
+    links: Links,
+    meta: Meta,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct DetailsData {
+    payment_status: Vec<PaymentStatusEntry>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct PaymentStatusEntry {
+    payment_transaction_id: String,
+    status: &'static str,
+    status_update_date_time: DateTime,
+    status_detail: StatusDetail,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct StatusDetail {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    local_instrument: Option<String>,
+    status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status_reason: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status_reason_description: Option<String>,
+}
+
+async fn details(
+    State(pisp): State<Pisp>,
+    token: AccessToken,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<JsonWithStatus, Error> {
+    jws::refuse_unexpected(&headers)?;
+    let client_id = client_credentials(&token)?;
+    let p = pisp.payment_of_client(client_id, &id).await?;
+    let (status_reason, scheme_status) = match p.status {
+        PaymentStatus::Pending => (Some("PendingSettlement"), "Pending"),
+        PaymentStatus::AcceptedSettlementCompleted => (None, "Settled"),
+        PaymentStatus::Rejected => (Some("ProprietaryRejection"), "Rejected"),
+    };
+    let body = to_json(&DetailsResponse {
+        data: DetailsData {
+            payment_status: vec![PaymentStatusEntry {
+                payment_transaction_id: p.ledger_transaction_id.clone().unwrap_or(p.id.clone()),
+                status: p.status.as_str(),
+                status_update_date_time: p.status_updated_at.into(),
+                status_detail: StatusDetail {
+                    local_instrument: Some(
+                        p.initiation
+                            .local_instrument
+                            .clone()
+                            .unwrap_or_else(|| "UK.OBIE.FPS".into()),
+                    ),
+                    status: scheme_status.into(),
+                    status_reason,
+                    status_reason_description: p.status_reason.clone(),
+                },
+            }],
+        },
+        links: Links::to(&pisp, &format!("/domestic-payments/{id}/payment-details")),
+        meta: Meta::default(),
+    })?;
+    Ok(JsonWithStatus(StatusCode::OK, body))
+}
