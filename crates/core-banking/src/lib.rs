@@ -13,8 +13,8 @@ use bascule_domain::{
     Statement, StatementId, Transaction, TransactionId,
 };
 use time::{Date, OffsetDateTime};
-use uuid::Uuid;
 use tokio::sync::broadcast;
+use uuid::Uuid;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CoreBankingError {

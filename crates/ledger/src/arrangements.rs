@@ -175,7 +175,11 @@ impl Ledger {
             so.first_payment_on,
             so.final_payment_on,
         );
-        if same { Ok(existing) } else { Err(LedgerError::IdempotencyConflict) }
+        if same {
+            Ok(existing)
+        } else {
+            Err(LedgerError::IdempotencyConflict)
+        }
     }
 
     pub async fn add_direct_debit(
@@ -273,7 +277,11 @@ impl Ledger {
             &sp.creditor_name,
             sp.creditor,
         );
-        if same { Ok(existing) } else { Err(LedgerError::IdempotencyConflict) }
+        if same {
+            Ok(existing)
+        } else {
+            Err(LedgerError::IdempotencyConflict)
+        }
     }
 }
 

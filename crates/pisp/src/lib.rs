@@ -64,6 +64,8 @@ pub mod jws;
 pub mod limits;
 pub mod payments;
 mod request;
+pub mod schedule_initiation;
+pub mod schedules;
 pub mod v3_1_11;
 
 use std::sync::Arc;

@@ -449,6 +449,10 @@ pub(crate) fn spawn_recovery(pisp: &Pisp) {
                 Ok(n) => tracing::info!(payments = n, "recovered pending payments"),
                 Err(e) => tracing::debug!(error = ?e, "payment recovery failed; retrying later"),
             }
+            // Scheduled payments and standing orders left InitiationPending (crate::schedules).
+            if let Err(e) = pisp.recover_orders().await {
+                tracing::debug!(error = ?e, "payment order recovery failed; retrying later");
+            }
             let before = pisp.now() - pisp.config().idempotency_retention;
             if let Err(e) = crate::idempotency::purge(pisp.store(), before.unix_timestamp()).await {
                 tracing::debug!(error = ?e, "idempotency purge failed");

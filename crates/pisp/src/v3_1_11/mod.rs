@@ -4,6 +4,11 @@
 
 mod domestic_payment_consents;
 mod domestic_payments;
+mod domestic_scheduled_payment_consents;
+mod domestic_scheduled_payments;
+mod domestic_standing_order_consents;
+mod domestic_standing_orders;
+mod payment_orders;
 pub mod wire;
 
 use axum::Router;
@@ -17,6 +22,10 @@ pub const BASE: &str = "/open-banking/v3.1/pisp";
 pub(crate) fn router() -> Router<Pisp> {
     let routes = Router::new()
         .merge(domestic_payment_consents::routes())
-        .merge(domestic_payments::routes());
+        .merge(domestic_payments::routes())
+        .merge(domestic_scheduled_payment_consents::routes())
+        .merge(domestic_scheduled_payments::routes())
+        .merge(domestic_standing_order_consents::routes())
+        .merge(domestic_standing_orders::routes());
     Router::new().nest(BASE, routes)
 }

@@ -5,6 +5,7 @@
 //!   headless authorisation, payments).
 //! - `domestic`: consents, funds confirmation, payments, settlement, the rules that reject.
 //! - `signatures`: every `UK.OBIE.Signature.*` failure, response signatures.
+//! - `schedules`: scheduled payments and standing orders executed by the ledger's jobs.
 //! - `idempotency`: replay, conflict, concurrent duplicates, recovery of Pending payments.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -12,4 +13,5 @@ mod support;
 
 mod domestic;
 mod idempotency;
+mod schedules;
 mod signatures;
