@@ -7,6 +7,7 @@
 
 mod aisp;
 mod authz;
+mod pisp;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -72,6 +73,15 @@ enum Bench {
         #[arg(long, default_value_t = 64)]
         connections: usize,
     },
+    /// Domestic payment submissions (JWS, idempotency, settlement) with many connections.
+    Payments {
+        #[arg(long, default_value = "sqlite")]
+        backend: Backend,
+        #[arg(long, default_value_t = 1000)]
+        count: usize,
+        #[arg(long, default_value_t = 64)]
+        connections: usize,
+    },
     /// JWS signing and verification per second on one thread (PS256, ES256).
     Jose {
         #[arg(long, default_value_t = 5_000)]
@@ -106,6 +116,11 @@ async fn main() -> anyhow::Result<()> {
             accounts,
         } => reads(backend, postings, iterations, accounts).await,
         Bench::Jose { iterations } => jose(iterations),
+        Bench::Payments {
+            backend,
+            count,
+            connections,
+        } => pisp::payments(backend, count, connections).await,
         Bench::Accounts {
             backend,
             postings,
