@@ -62,6 +62,12 @@ pub async fn accounts(
     ids.extend(open_funded_accounts(&app.ledger, others, Pence::ZERO).await?);
     let loading = Instant::now();
     bulk_load(&app.ledger, &ids, postings, app.clock.now()).await?;
+    if backend == Backend::Postgres {
+        // As after any bulk load: fresh statistics, or the planner guesses from an empty table.
+        bascule_store::sqlx::query("ANALYZE")
+            .execute(app.ledger.store().pool())
+            .await?;
+    }
     println!(
         "loaded {postings} postings in {:.1}s",
         loading.elapsed().as_secs_f64()
