@@ -60,7 +60,7 @@
 
 mod access;
 mod consents;
-mod headers;
+use bascule_http::ob_headers as headers;
 mod transactions;
 mod unattended;
 pub mod v3_1_11;

@@ -45,7 +45,7 @@ mod access;
 mod body;
 mod confirmations;
 mod consents;
-mod headers;
+use bascule_http::ob_headers as headers;
 pub mod v3_1_11;
 
 use std::sync::Arc;

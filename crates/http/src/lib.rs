@@ -7,6 +7,7 @@ mod client_cert;
 mod error;
 mod interaction;
 pub mod metrics;
+pub mod ob_headers;
 
 pub use client_cert::MutualTls;
 pub use error::{

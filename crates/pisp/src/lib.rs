@@ -57,7 +57,7 @@
 //! bank's organisation id, `tan` = [`jws::JwsConfig::bank_tan`].
 
 pub mod consents;
-mod headers;
+use bascule_http::ob_headers as headers;
 pub mod idempotency;
 pub mod initiation;
 pub mod jws;

@@ -1,19 +1,22 @@
-//! The request headers every AIS route checks before its handler runs (RW §Request Headers):
-//! `x-fapi-auth-date` and `x-fapi-customer-ip-address` must be well formed when present
-//! (400 `UK.OBIE.Header.Invalid`), `Accept` must allow JSON (406) and a body must be JSON (415).
+//! The Open Banking request headers every API route checks before its handler runs
+//! (RW §Request Headers): `x-fapi-auth-date` and `x-fapi-customer-ip-address` must be well
+//! formed when present (400 `UK.OBIE.Header.Invalid`), `Accept` must allow JSON (406) and a
+//! body must be JSON (415); and the `x-idempotency-key` rule of the idempotent POSTs. One copy
+//! for the Account, Payment and Funds-Confirmation APIs.
 
 use std::net::IpAddr;
 
+use crate::{Error, ObErrorCode, ObErrorDetail};
 use axum::extract::Request;
 use axum::http::{HeaderMap, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use bascule_http::{Error, ObErrorCode, ObErrorDetail};
 
 pub const FAPI_AUTH_DATE: &str = "x-fapi-auth-date";
 pub const FAPI_CUSTOMER_IP_ADDRESS: &str = "x-fapi-customer-ip-address";
+pub const IDEMPOTENCY_KEY: &str = "x-idempotency-key";
 
-pub(crate) async fn check_request_headers(request: Request, next: Next) -> Response {
+pub async fn check_request_headers(request: Request, next: Next) -> Response {
     if let Err(e) = check(request.method(), request.uri().path(), request.headers()) {
         return e.into_response();
     }
@@ -30,7 +33,7 @@ fn check(method: &Method, path: &str, headers: &HeaderMap) -> Result<(), Error> 
         ));
     }
     customer_ip_address(headers)?;
-    // The statement file is served in the format the bank chooses (RES/aisp/statements).
+    // The AIS statement file is served in the format the bank chooses (RES/aisp/statements).
     if !path.ends_with("/file") && !accepts_json(headers) {
         return Err(Error::NotAcceptable);
     }
@@ -47,7 +50,33 @@ fn header_invalid(name: &str, message: &str) -> Error {
 }
 
 /// The customer's IP address when they are present; `Ok(None)` for an unattended call.
-pub(crate) fn customer_ip_address(headers: &HeaderMap) -> Result<Option<IpAddr>, Error> {
+/// The spec's `x-idempotency-key` rule: required, at most 40 characters, matching
+/// `^(?!\s)(.*)(\S)$` (no leading or trailing white space, not empty).
+pub fn idempotency_key(headers: &HeaderMap) -> Result<String, Error> {
+    let Some(value) = headers.get(IDEMPOTENCY_KEY) else {
+        return Err(Error::BadRequest(vec![
+            ObErrorDetail::new(ObErrorCode::HeaderMissing, "x-idempotency-key is required")
+                .at(IDEMPOTENCY_KEY),
+        ]));
+    };
+    let key = value.to_str().ok().filter(|k| is_idempotency_key(k));
+    key.map(str::to_owned).ok_or_else(|| {
+        header_invalid(
+            IDEMPOTENCY_KEY,
+            "x-idempotency-key must be 1 to 40 characters without leading or trailing white space",
+        )
+    })
+}
+
+fn is_idempotency_key(k: &str) -> bool {
+    let n = k.chars().count();
+    (1..=40).contains(&n)
+        && !k.starts_with(char::is_whitespace)
+        && !k.ends_with(char::is_whitespace)
+        && !k.contains(['\n', '\r'])
+}
+
+pub fn customer_ip_address(headers: &HeaderMap) -> Result<Option<IpAddr>, Error> {
     let Some(value) = headers.get(FAPI_CUSTOMER_IP_ADDRESS) else {
         return Ok(None);
     };
@@ -172,6 +201,18 @@ mod tests {
         )])));
         assert!(!is_json_body(&headers(&[("content-type", "text/plain")])));
         assert!(!is_json_body(&headers(&[])));
+    }
+
+    #[test]
+    fn idempotency_keys_follow_the_spec_pattern() {
+        assert!(is_idempotency_key("abc-123"));
+        assert!(is_idempotency_key("a b"));
+        assert!(is_idempotency_key(&"x".repeat(40)));
+        assert!(!is_idempotency_key(&"x".repeat(41)));
+        assert!(!is_idempotency_key(" a"));
+        assert!(!is_idempotency_key("a "));
+        assert!(!is_idempotency_key(""));
+        assert!(idempotency_key(&headers(&[])).is_err());
     }
 
     #[test]
