@@ -98,7 +98,10 @@ async fn happy_path_with_two_clients(backend: bascule_store::Backend) {
     // Each token is bound to its own client's certificate: presented over the other client's
     // certificate it is refused (ensure-mtls-holder-of-key-required for resources).
     let [(a, a_access, a_cc), (b, b_access, _)] = &issued[..] else {
-        panic!("expected one set of tokens per client, got {}", issued.len())
+        panic!(
+            "expected one set of tokens per client, got {}",
+            issued.len()
+        )
     };
     assert_ne!(a.x5t(), b.x5t());
     for (token, other) in [(a_access, b), (b_access, a), (a_cc, b)] {
