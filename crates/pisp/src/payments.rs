@@ -257,7 +257,7 @@ impl Pisp {
             Err(e) => return Err(db_error(e)),
         }
         tx.commit().await.map_err(db_error)?;
-        self.consume(consent.id.as_str()).await;
+        self.consume_consent(consent.id.as_str()).await;
         let created = self
             .payment_by_id(&id)
             .await?
@@ -282,7 +282,8 @@ impl Pisp {
         self.settle(found).await.map(Some)
     }
 
-    async fn consume(&self, consent_id: &str) {
+    /// Marks a payment consent consumed; shared by every payment kind.
+    pub(crate) async fn consume_consent(&self, consent_id: &str) {
         let Ok(id) = bascule_domain::ConsentId::parse(consent_id.to_owned()) else {
             return;
         };
@@ -335,7 +336,7 @@ impl Pisp {
         if p.status != PaymentStatus::Pending {
             return Ok(p);
         }
-        self.consume(&p.consent_id).await;
+        self.consume_consent(&p.consent_id).await;
         let exec = p.initiation.validate()?;
         let instruction = PaymentInstruction {
             idempotency_key: format!("{}:{}", p.client_id, p.id),

@@ -20,8 +20,7 @@
 use bascule_authz::AccessToken;
 use bascule_core_banking::CoreBankingError;
 use bascule_domain::{
-    AccountId, Consent, ConsentEvent, ConsentId, ConsentKind, ConsentStatus, CustomerId,
-    SortCodeAccountNumber,
+    AccountId, Consent, ConsentKind, ConsentStatus, CustomerId, SortCodeAccountNumber,
 };
 use bascule_http::{Error, ObErrorCode};
 use bascule_store::sqlx::{self, Row, any::AnyRow};
@@ -397,7 +396,7 @@ impl Pisp {
             Err(e) => return Err(db_error(e)),
         }
         tx.commit().await.map_err(db_error)?;
-        self.consume_order_consent(consent.id.as_str()).await;
+        self.consume_consent(consent.id.as_str()).await;
         let created = self
             .order_by_id(&id)
             .await?
@@ -418,20 +417,6 @@ impl Pisp {
             .await?
             .ok_or_else(|| Error::internal("idempotency row without its order"))?;
         self.drive_order(found).await.map(Some)
-    }
-
-    async fn consume_order_consent(&self, consent_id: &str) {
-        let Ok(id) = ConsentId::parse(consent_id.to_owned()) else {
-            return;
-        };
-        if let Err(e) = self
-            .authz()
-            .consents()
-            .transition(&id, ConsentEvent::Consume)
-            .await
-        {
-            tracing::debug!(error = %e, consent_id, "consent not consumed (already?)");
-        }
     }
 
     pub async fn order_by_id(&self, id: &str) -> Result<Option<DomesticOrder>, Error> {
@@ -479,7 +464,7 @@ impl Pisp {
         if o.status != OrderStatus::InitiationPending {
             return Ok(o);
         }
-        self.consume_order_consent(&o.consent_id).await;
+        self.consume_consent(&o.consent_id).await;
         let request_id = uuid::Uuid::parse_str(&o.id).map_err(Error::internal)?;
         let debtor = o.debtor_account_id.clone();
         let result = match o.kind {
