@@ -70,6 +70,8 @@ pub struct Config {
     pub shutdown_drain_seconds: u64,
     /// How often the ledger's daily jobs are checked (they are idempotent).
     pub jobs_interval_seconds: u64,
+    /// How often revocations made on another node or by the CLI are reloaded (seconds).
+    pub revocation_refresh_seconds: u64,
 }
 
 impl Default for Config {
@@ -98,6 +100,7 @@ impl Default for Config {
             log_level: "info".into(),
             shutdown_drain_seconds: 10,
             jobs_interval_seconds: 300,
+            revocation_refresh_seconds: 10,
         }
     }
 }

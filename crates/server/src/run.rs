@@ -420,6 +420,7 @@ pub async fn start(
     );
     let drain = Duration::from_secs(config.shutdown_drain_seconds);
     let jobs_every = Duration::from_secs(config.jobs_interval_seconds.max(1));
+    let revocation_refresh = Duration::from_secs(config.revocation_refresh_seconds.max(1));
 
     let state = AppState {
         config: Arc::new(config),
@@ -454,7 +455,13 @@ pub async fn start(
         shutdown,
         drain,
     ));
-    let jobs = tokio::spawn(run_jobs(ledger, directory, jobs_every, stopped));
+    let jobs = tokio::spawn(run_jobs(
+        ledger,
+        directory,
+        jobs_every,
+        revocation_refresh,
+        stopped,
+    ));
     tracing::info!(%addr, %public_url, "Bascule is serving");
     Ok(RunningServer {
         addr,
@@ -472,10 +479,9 @@ async fn run_jobs(
     ledger: Ledger,
     directory: Option<Directory>,
     every: Duration,
+    revocation_refresh: Duration,
     mut stopped: watch::Receiver<bool>,
 ) {
-    // Revocations made on another node or by the CLI reach this node's handshakes this fast.
-    const REVOCATION_REFRESH: Duration = Duration::from_secs(10);
     let mut next_jobs = tokio::time::Instant::now();
     loop {
         if tokio::time::Instant::now() >= next_jobs {
@@ -494,7 +500,7 @@ async fn run_jobs(
             tracing::warn!(error = %e, "could not refresh revoked certificates");
         }
         tokio::select! {
-            () = tokio::time::sleep(REVOCATION_REFRESH.min(every)) => {}
+            () = tokio::time::sleep(revocation_refresh.min(every)) => {}
             _ = stopped.wait_for(|s| *s) => return,
         }
     }

@@ -119,6 +119,8 @@ pub async fn spawn_app_with(
         database_url: Some(db.url.clone()),
         database_max_connections: 8,
         jobs_interval_seconds: 3600,
+        // Tests refresh revocations themselves, so "not yet seen" is deterministic.
+        revocation_refresh_seconds: 3600,
         sandbox: true,
         shutdown_drain_seconds: 2,
         ..Config::default()
