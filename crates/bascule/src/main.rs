@@ -272,7 +272,12 @@ async fn demo(data_dir: PathBuf, reset: bool, listen: SocketAddr) -> anyhow::Res
         .clone()
         .ok_or_else(|| anyhow::anyhow!("the demo runs in sandbox mode"))?;
     let client_id = ensure_demo_tpp(&directory, &tpp_dir, &url, &audience).await?;
-    let bank = demo::load_demo_bank(&server.state.ledger).await?;
+    let ledger = server
+        .state
+        .ledger
+        .as_ref()
+        .context("the demo bank lives in the built-in ledger")?;
+    let bank = demo::load_demo_bank(ledger).await?;
     println!();
     println!("Bascule demo bank is running at {url}");
     println!("  Front page:        {url}/");

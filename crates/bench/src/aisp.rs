@@ -3,22 +3,19 @@
 //! with 10k or 1M postings in the ledger.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::Context;
-use bascule_domain::{AccountType, Clock, Pence, PostalAddress};
-use bascule_ledger::{NewCurrentAccount, NewCustomer};
+use bascule_domain::{Clock, Pence};
 use bascule_store::Backend;
 use bascule_testkit::spawn_app;
+use bascule_testkit::tpp::{access_token, approve};
 use serde_json::{Value, json};
-use time::macros::date;
 
-use crate::authz::enrol_and_register;
-use crate::{bulk_load, open_funded_accounts, report};
+use crate::authz::bench_tpp;
+use crate::{bench_customer, bulk_load, hammer, open_funded_accounts, report};
 
 const BASE: &str = "/open-banking/v3.1/aisp";
-const REDIRECT: &str = "https://bench-tpp.example/cb";
 
 pub async fn accounts(
     backend: Backend,
@@ -27,34 +24,15 @@ pub async fn accounts(
     connections: usize,
 ) -> anyhow::Result<()> {
     let app = spawn_app(backend).await?;
-    let dir = tempfile::tempdir()?;
-    let tpp = Arc::new(enrol_and_register(&app, dir.path()).await?);
+    let tpp = Arc::new(bench_tpp(&app).await?);
+    let (customer, account) = bench_customer(
+        &app.ledger,
+        "Bench Reader",
+        "reader@example.com",
+        Pence::ZERO,
+    )
+    .await?;
 
-    let customer = app
-        .ledger
-        .create_customer(NewCustomer {
-            legal_name: "Bench Reader".into(),
-            date_of_birth: date!(1985 - 05 - 05),
-            email: "reader@example.com".into(),
-            phone: "+447700900001".into(),
-            address: PostalAddress {
-                lines: vec!["2 Bench Street".into()],
-                town: "London".into(),
-                postcode: "E1 6AN".into(),
-                country: "GB".into(),
-            },
-        })
-        .await?;
-    let account = app
-        .ledger
-        .open_current_account(NewCurrentAccount {
-            customer: customer.id.clone(),
-            account_type: AccountType::Personal,
-            nickname: Some("Main".into()),
-            overdraft_limit: Pence::ZERO,
-            product: None,
-        })
-        .await?;
     // The reader's account holds about 1,000 lines whatever the ledger's size, so 10k and 1M
     // postings compare the cost of a big ledger, not of a longer history.
     let mut ids = vec![account.id.clone()];
@@ -74,23 +52,11 @@ pub async fn accounts(
     );
 
     // Consent, authorisation (PAR + headless approval) and the consent-bound token.
-    let cc: Value = tpp
-        .http
-        .post(app.url("/token"))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", tpp.client_id.as_str()),
-            ("scope", "accounts"),
-        ])
-        .send()
-        .await?
-        .json()
-        .await?;
-    let cc = cc["access_token"].as_str().context("cc token")?;
+    let cc = tpp.client_credentials(&app, "accounts").await;
     let consent: Value = tpp
-        .http
+        .http()
         .post(app.url(&format!("{BASE}/account-access-consents")))
-        .bearer_auth(cc)
+        .bearer_auth(&cc)
         .header("x-fapi-customer-ip-address", "198.51.100.7")
         .json(&json!({"Data": {"Permissions": ["ReadAccountsDetail", "ReadBalances", "ReadTransactionsDetail", "ReadTransactionsCredits", "ReadTransactionsDebits"]}, "Risk": {}}))
         .send()
@@ -98,60 +64,9 @@ pub async fn accounts(
         .json()
         .await?;
     let consent_id = consent["Data"]["ConsentId"].as_str().context("ConsentId")?;
-    let now = app.clock.now().unix_timestamp();
-    let verifier = "bench-verifier-0123456789-0123456789-0123456789";
-    let claims = json!({
-        "iss": tpp.client_id, "aud": app.base_url, "client_id": tpp.client_id,
-        "response_type": "code id_token", "redirect_uri": REDIRECT,
-        "scope": "openid accounts", "state": "s", "nonce": "n", "iat": now, "nbf": now, "exp": now + 300,
-        "code_challenge": bascule_jose::sha256_base64url(verifier.as_bytes()), "code_challenge_method": "S256",
-        "claims": {"id_token": {"openbanking_intent_id": {"value": consent_id, "essential": true}}},
-        "bascule_sandbox": {"decision": "Authorised", "customer": customer.id.as_str(), "accounts": [account.id.as_str()]},
-    });
-    let request = tpp.files.signing_key().sign_jwt(&claims, Some("JWT"))?;
-    let pushed: Value = tpp
-        .http
-        .post(app.url("/par"))
-        .form(&[("client_id", tpp.client_id.as_str()), ("request", &request)])
-        .send()
-        .await?
-        .json()
-        .await?;
-    let authorize = bascule_tpp::oauth::par_authorization_url(
-        &app.url("/authorize"),
-        &tpp.client_id,
-        pushed["request_uri"].as_str().context("request_uri")?,
-    )?;
-    let redirect = tpp.http.get(authorize).send().await?;
-    let location = redirect
-        .headers()
-        .get("location")
-        .and_then(|l| l.to_str().ok())
-        .context("location")?
-        .to_owned();
-    let code = location
-        .split_once('#')
-        .and_then(|(_, f)| f.split('&').find_map(|p| p.strip_prefix("code=")))
-        .context("code")?
-        .to_owned();
-    let tokens: Value = tpp
-        .http
-        .post(app.url("/token"))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("client_id", tpp.client_id.as_str()),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", verifier),
-        ])
-        .send()
-        .await?
-        .json()
-        .await?;
-    let token: Arc<str> = tokens["access_token"]
-        .as_str()
-        .context("access token")?
-        .into();
+    let approval = approve(&customer.id, std::slice::from_ref(&account.id));
+    let tokens = tpp.authorise(&app, consent_id, "accounts", approval).await;
+    let token: Arc<str> = access_token(&tokens).into();
 
     for (what, path) in [
         (
@@ -162,48 +77,27 @@ pub async fn accounts(
     ] {
         let url = app.url(&path);
         let probe = tpp
-            .http
+            .http()
             .get(&url)
             .bearer_auth(&*token)
             .header("x-fapi-customer-ip-address", "198.51.100.7")
             .send()
             .await?;
         anyhow::ensure!(probe.status() == 200, "{what}: {}", probe.status());
-        let stop = Arc::new(AtomicBool::new(false));
-        let started = Instant::now();
-        let mut tasks = Vec::new();
-        for _ in 0..connections.max(1) {
-            let (tpp, url, token, stop) = (tpp.clone(), url.clone(), token.clone(), stop.clone());
-            tasks.push(tokio::spawn(async move {
-                let mut latencies = Vec::new();
-                while !stop.load(Ordering::Relaxed) {
-                    let t = Instant::now();
-                    let r = tpp
-                        .http
-                        .get(&url)
-                        .bearer_auth(&*token)
-                        // The customer is present: the unattended-access limit does not apply.
-                        .header("x-fapi-customer-ip-address", "198.51.100.7")
-                        .send()
-                        .await?;
-                    anyhow::ensure!(r.status() == 200, "read failed: {}", r.status());
-                    r.bytes().await?;
-                    latencies.push(t.elapsed());
-                }
-                Ok::<_, anyhow::Error>(latencies)
-            }));
-        }
-        tokio::time::sleep(Duration::from_secs(seconds)).await;
-        stop.store(true, Ordering::Relaxed);
-        let mut all = Vec::new();
-        for t in tasks {
-            all.extend(t.await??);
-        }
+        let (tpp, token) = (tpp.clone(), token.clone());
+        let (all, elapsed) = hammer(connections, seconds, move || {
+            tpp.http()
+                .get(&url)
+                .bearer_auth(&*token)
+                // The customer is present: the unattended-access limit does not apply.
+                .header("x-fapi-customer-ip-address", "198.51.100.7")
+        })
+        .await?;
         report(
             &format!("{what}, {postings} postings, {connections} connections"),
             backend,
             all,
-            started.elapsed(),
+            elapsed,
         );
     }
     Ok(())

@@ -3,113 +3,41 @@
 //! (PAR → authorize → code → token) one after another.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use bascule_directory::{EnrolRequest, Role};
-use bascule_domain::{AccountType, Clock, ConsentKind, Pence, PostalAddress};
-use bascule_ledger::{NewCurrentAccount, NewCustomer};
+use bascule_domain::{Clock, ConsentKind, Pence};
 use bascule_store::Backend;
-use bascule_testkit::{TestApp, spawn_app};
-use bascule_tls::IssuedCertificate;
-use bascule_tpp::{RegistrationRequest, TokenEndpointAuthMethod, TppClient, TppFiles};
+use bascule_testkit::tpp::REDIRECT;
+use bascule_testkit::{TestApp, Tpp, spawn_app};
+use bascule_tpp::TokenEndpointAuthMethod;
 use serde_json::{Value, json};
-use time::macros::date;
 
-use crate::report;
+use crate::{bench_customer, hammer, report};
 
-pub(crate) struct Tpp {
-    pub client_id: String,
-    pub files: TppFiles,
-    pub http: reqwest::Client,
+/// The bench's TPP: enrolled with the sandbox directory, registered with `tls_client_auth`.
+pub(crate) async fn bench_tpp(app: &TestApp) -> anyhow::Result<Tpp> {
+    Tpp::register(app, "Bench TPP Ltd", TokenEndpointAuthMethod::TlsClientAuth).await
 }
-
-pub(crate) async fn enrol_and_register(
-    app: &TestApp,
-    dir: &std::path::Path,
-) -> anyhow::Result<Tpp> {
-    let directory = app.state().directory.clone().context("sandbox directory")?;
-    let enrolment = directory
-        .enrol(&EnrolRequest {
-            organisation_name: "Bench TPP Ltd".into(),
-            software_name: "Bench App".into(),
-            roles: Role::ALL.to_vec(),
-            redirect_uris: vec!["https://bench-tpp.example/cb".into()],
-            ..EnrolRequest::default()
-        })
-        .await?;
-    enrolment.write_to(dir, &app.ca_pem, &app.base_url)?;
-    let files = TppFiles::load(dir)?;
-    let registration = TppClient::new(&files)?
-        .register(
-            &app.url("/register"),
-            &app.state().config.bank.organisation_id,
-            &RegistrationRequest::from_files(&files, TokenEndpointAuthMethod::TlsClientAuth),
-            app.clock.now().unix_timestamp(),
-        )
-        .await?;
-    let identity =
-        IssuedCertificate::read_from(&dir.join("transport.pem"), &dir.join("transport.key"))?;
-    let ca = rustls_pki_types::CertificateDer::from_pem_slice(app.ca_pem.as_bytes())?;
-    let tls = bascule_tls::client_config(&ca, Some(&identity))?;
-    let http = reqwest::Client::builder()
-        .use_preconfigured_tls(Arc::unwrap_or_clone(tls))
-        .redirect(reqwest::redirect::Policy::none())
-        .pool_max_idle_per_host(128)
-        .build()?;
-    Ok(Tpp {
-        client_id: registration.client_id,
-        files,
-        http,
-    })
-}
-
-use rustls_pki_types::pem::PemObject;
 
 /// `/token` client_credentials with `connections` concurrent clients for `seconds`.
 pub async fn tokens(backend: Backend, seconds: u64, connections: usize) -> anyhow::Result<()> {
     let app = spawn_app(backend).await?;
-    let dir = tempfile::tempdir()?;
-    let tpp = Arc::new(enrol_and_register(&app, dir.path()).await?);
+    let tpp = Arc::new(bench_tpp(&app).await?);
     let url = app.url("/token");
-    let stop = Arc::new(AtomicBool::new(false));
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for _ in 0..connections.max(1) {
-        let (tpp, url, stop) = (tpp.clone(), url.clone(), stop.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut latencies = Vec::new();
-            while !stop.load(Ordering::Relaxed) {
-                let t = Instant::now();
-                let r = tpp
-                    .http
-                    .post(&url)
-                    .form(&[
-                        ("grant_type", "client_credentials"),
-                        ("client_id", &tpp.client_id),
-                        ("scope", "accounts"),
-                    ])
-                    .send()
-                    .await?;
-                anyhow::ensure!(r.status() == 200, "token request failed: {}", r.status());
-                r.bytes().await?;
-                latencies.push(t.elapsed());
-            }
-            Ok::<_, anyhow::Error>(latencies)
-        }));
-    }
-    tokio::time::sleep(Duration::from_secs(seconds)).await;
-    stop.store(true, Ordering::Relaxed);
-    let mut all = Vec::new();
-    for t in tasks {
-        all.extend(t.await??);
-    }
+    let (all, elapsed) = hammer(connections, seconds, move || {
+        tpp.http().post(&url).form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", tpp.client_id.as_str()),
+            ("scope", "accounts"),
+        ])
+    })
+    .await?;
     report(
         &format!("token client_credentials, {connections} connections"),
         backend,
         all,
-        started.elapsed(),
+        elapsed,
     );
     Ok(())
 }
@@ -117,33 +45,14 @@ pub async fn tokens(backend: Backend, seconds: u64, connections: usize) -> anyho
 /// Complete headless authorisations, one after another, for `seconds`.
 pub async fn authorisations(backend: Backend, seconds: u64) -> anyhow::Result<()> {
     let app = spawn_app(backend).await?;
-    let dir = tempfile::tempdir()?;
-    let tpp = enrol_and_register(&app, dir.path()).await?;
-    let customer = app
-        .ledger
-        .create_customer(NewCustomer {
-            legal_name: "Bench Customer".into(),
-            date_of_birth: date!(1980 - 01 - 01),
-            email: "bench@example.com".into(),
-            phone: "+447700900000".into(),
-            address: PostalAddress {
-                lines: vec!["1 Bench Street".into()],
-                town: "London".into(),
-                postcode: "E1 6AN".into(),
-                country: "GB".into(),
-            },
-        })
-        .await?;
-    let account = app
-        .ledger
-        .open_current_account(NewCurrentAccount {
-            customer: customer.id.clone(),
-            account_type: AccountType::Personal,
-            nickname: None,
-            overdraft_limit: Pence::ZERO,
-            product: None,
-        })
-        .await?;
+    let tpp = bench_tpp(&app).await?;
+    let (customer, account) = bench_customer(
+        &app.ledger,
+        "Bench Customer",
+        "bench@example.com",
+        Pence::ZERO,
+    )
+    .await?;
     let authz = app.state().authz.clone();
     let key = tpp.files.signing_key();
     let started = Instant::now();
@@ -164,7 +73,7 @@ pub async fn authorisations(backend: Backend, seconds: u64) -> anyhow::Result<()
             .await?;
         let claims = json!({
             "iss": tpp.client_id, "aud": app.base_url, "client_id": tpp.client_id,
-            "response_type": "code id_token", "redirect_uri": "https://bench-tpp.example/cb",
+            "response_type": "code id_token", "redirect_uri": REDIRECT,
             "scope": "openid accounts", "state": "s", "nonce": "n", "iat": now, "nbf": now, "exp": now + 300,
             "code_challenge": challenge, "code_challenge_method": "S256",
             "claims": {"id_token": {"openbanking_intent_id": {"value": consent.id.as_str(), "essential": true}}},
@@ -172,7 +81,7 @@ pub async fn authorisations(backend: Backend, seconds: u64) -> anyhow::Result<()
         });
         let request = key.sign_jwt(&claims, Some("JWT"))?;
         let pushed: Value = tpp
-            .http
+            .http()
             .post(app.url("/par"))
             .form(&[("client_id", tpp.client_id.as_str()), ("request", &request)])
             .send()
@@ -185,7 +94,7 @@ pub async fn authorisations(backend: Backend, seconds: u64) -> anyhow::Result<()
             &tpp.client_id,
             request_uri,
         )?;
-        let redirect = tpp.http.get(authorize).send().await?;
+        let redirect = tpp.http().get(authorize).send().await?;
         let location = redirect
             .headers()
             .get("location")
@@ -200,13 +109,13 @@ pub async fn authorisations(backend: Backend, seconds: u64) -> anyhow::Result<()
             .find_map(|p| p.strip_prefix("code="))
             .context("code")?;
         let token = tpp
-            .http
+            .http()
             .post(app.url("/token"))
             .form(&[
                 ("grant_type", "authorization_code"),
                 ("client_id", &tpp.client_id),
                 ("code", code),
-                ("redirect_uri", "https://bench-tpp.example/cb"),
+                ("redirect_uri", REDIRECT),
                 ("code_verifier", verifier),
             ])
             .send()

@@ -16,11 +16,12 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use bascule_core_banking::{CoreBanking, PageDirection, TransactionQuery};
 use bascule_domain::{
-    AccountId, AccountType, Counterparty, Pence, PostalAddress, ProprietaryCode, RandomIds,
+    Account, AccountId, Counterparty, Customer, Pence, PostalAddress, ProprietaryCode, RandomIds,
     SortCode, SystemClock,
 };
-use bascule_ledger::{Ledger, LedgerConfig, LedgerError, NewCurrentAccount, NewCustomer};
+use bascule_ledger::{Ledger, LedgerConfig, LedgerError, NewCustomer};
 use bascule_store::{Backend, Store, StoreOptions, sqlx};
+use bascule_testkit::people::open_current_account;
 use bascule_testkit::test_database;
 use clap::{Parser, Subcommand};
 use time::macros::date;
@@ -144,6 +145,40 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[i.min(sorted.len() - 1)]
 }
 
+/// `connections` clients each sending the request `build` makes, back to back, for `seconds`,
+/// every answer a 200 read to the end: all the latencies and the time it all took.
+pub(crate) async fn hammer(
+    connections: usize,
+    seconds: u64,
+    build: impl Fn() -> reqwest::RequestBuilder + Send + Sync + 'static,
+) -> anyhow::Result<(Vec<Duration>, Duration)> {
+    let build = Arc::new(build);
+    let stop = Arc::new(AtomicBool::new(false));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..connections.max(1) {
+        let (build, stop) = (build.clone(), stop.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            while !stop.load(Ordering::Relaxed) {
+                let t = Instant::now();
+                let r = build().send().await?;
+                anyhow::ensure!(r.status() == 200, "request failed: {}", r.status());
+                r.bytes().await?;
+                latencies.push(t.elapsed());
+            }
+            Ok::<_, anyhow::Error>(latencies)
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs(seconds)).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await??);
+    }
+    Ok((all, started.elapsed()))
+}
+
 fn report(what: &str, backend: Backend, mut latencies: Vec<Duration>, elapsed: Duration) {
     latencies.sort();
     println!(
@@ -184,48 +219,58 @@ pub(crate) async fn open_funded_accounts(
 ) -> anyhow::Result<Vec<AccountId>> {
     let mut ids = Vec::with_capacity(n);
     for i in 0..n {
-        let c = ledger
-            .create_customer(NewCustomer {
-                legal_name: format!("Bench Customer {i}"),
-                date_of_birth: date!(1980 - 01 - 01),
-                email: format!("bench{i}@example.com"),
-                phone: "+447700900000".into(),
-                address: PostalAddress {
-                    lines: vec!["1 Bench Street".into()],
-                    town: "London".into(),
-                    postcode: "E1 6AN".into(),
-                    country: "GB".into(),
-                },
-            })
-            .await?;
-        let a = ledger
-            .open_current_account(NewCurrentAccount {
-                customer: c.id,
-                account_type: AccountType::Personal,
-                nickname: None,
-                overdraft_limit: Pence::ZERO,
-                product: None,
-            })
-            .await?;
-        if funds.0 > 0 {
-            ledger
-                .receive_payment(
-                    &a.id,
-                    funds,
-                    Counterparty {
-                        name: "Funding".into(),
-                        sort_code: None,
-                        account_number: None,
-                    },
-                    None,
-                    ProprietaryCode::FasterPayment,
-                    None,
-                )
-                .await?;
-        }
-        ids.push(a.id);
+        let (_, account) = bench_customer(
+            ledger,
+            &format!("Bench Customer {i}"),
+            &format!("bench{i}@example.com"),
+            funds,
+        )
+        .await?;
+        ids.push(account.id);
     }
     Ok(ids)
+}
+
+/// A customer with one personal current account (no overdraft), credited with `funds` when
+/// there are any.
+pub(crate) async fn bench_customer(
+    ledger: &Ledger,
+    legal_name: &str,
+    email: &str,
+    funds: Pence,
+) -> anyhow::Result<(Customer, Account)> {
+    let customer = ledger
+        .create_customer(NewCustomer {
+            legal_name: legal_name.into(),
+            date_of_birth: date!(1980 - 01 - 01),
+            email: email.into(),
+            phone: "+447700900000".into(),
+            address: PostalAddress {
+                lines: vec!["1 Bench Street".into()],
+                town: "London".into(),
+                postcode: "E1 6AN".into(),
+                country: "GB".into(),
+            },
+        })
+        .await?;
+    let account = open_current_account(ledger, &customer.id, None, Pence::ZERO).await?;
+    if funds.0 > 0 {
+        ledger
+            .receive_payment(
+                &account.id,
+                funds,
+                Counterparty {
+                    name: "Funding".into(),
+                    sort_code: None,
+                    account_number: None,
+                },
+                None,
+                ProprietaryCode::FasterPayment,
+                None,
+            )
+            .await?;
+    }
+    Ok((customer, account))
 }
 
 async fn transfers(

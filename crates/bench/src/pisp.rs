@@ -8,22 +8,17 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use bascule_core_banking::{CoreBanking, TransactionQuery};
-use bascule_domain::{AccountType, Clock, Counterparty, Pence, PostalAddress, ProprietaryCode};
-use bascule_ledger::{NewCurrentAccount, NewCustomer};
+use bascule_domain::{Clock, Pence};
 use bascule_store::Backend;
-use bascule_testkit::spawn_app;
-use serde_json::{Map, Value, json};
-use time::macros::date;
+use bascule_testkit::tpp::{access_token, approve};
+use bascule_testkit::{Tpp, spawn_app};
+use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
-use crate::authz::{Tpp, enrol_and_register};
-use crate::report;
+use crate::authz::bench_tpp;
+use crate::{bench_customer, report};
 
 const BASE: &str = "/open-banking/v3.1/pisp";
-const REDIRECT: &str = "https://bench-tpp.example/cb";
-const IAT: &str = "http://openbanking.org.uk/iat";
-const ISS: &str = "http://openbanking.org.uk/iss";
-const TAN: &str = "http://openbanking.org.uk/tan";
 
 fn initiation(n: usize) -> Value {
     json!({
@@ -36,23 +31,6 @@ fn initiation(n: usize) -> Value {
     })
 }
 
-fn signed(tpp: &Tpp, now: i64, body: &[u8]) -> anyhow::Result<String> {
-    let mut header = Map::new();
-    header.insert("typ".into(), json!("JOSE"));
-    header.insert(IAT.into(), json!(now - 1));
-    header.insert(
-        ISS.into(),
-        json!(format!(
-            "{}/{}",
-            tpp.files.organisation_id(),
-            tpp.files.software_id()
-        )),
-    );
-    header.insert(TAN.into(), json!("openbanking.org.uk"));
-    header.insert("crit".into(), json!([IAT, ISS, TAN]));
-    Ok(tpp.files.signing_key().sign_detached(header, body)?)
-}
-
 async fn post(
     tpp: &Tpp,
     url: &str,
@@ -63,12 +41,15 @@ async fn post(
 ) -> anyhow::Result<(u16, Value)> {
     let bytes = serde_json::to_vec(body)?;
     let r = tpp
-        .http
+        .http()
         .post(url)
         .bearer_auth(token)
         .header("content-type", "application/json")
         .header("x-idempotency-key", key)
-        .header("x-jws-signature", signed(tpp, now, &bytes)?)
+        .header(
+            "x-jws-signature",
+            tpp.sign_detached(tpp.jose_header(now), &bytes),
+        )
         .header("x-fapi-customer-ip-address", "198.51.100.7")
         .body(bytes)
         .send()
@@ -80,61 +61,16 @@ async fn post(
 
 pub async fn payments(backend: Backend, count: usize, connections: usize) -> anyhow::Result<()> {
     let app = spawn_app(backend).await?;
-    let dir = tempfile::tempdir()?;
-    let tpp = Arc::new(enrol_and_register(&app, dir.path()).await?);
-    let customer = app
-        .ledger
-        .create_customer(NewCustomer {
-            legal_name: "Bench Payer".into(),
-            date_of_birth: date!(1975 - 03 - 03),
-            email: "payer@example.com".into(),
-            phone: "+447700900002".into(),
-            address: PostalAddress {
-                lines: vec!["3 Bench Street".into()],
-                town: "London".into(),
-                postcode: "E1 6AN".into(),
-                country: "GB".into(),
-            },
-        })
-        .await?;
-    let account = app
-        .ledger
-        .open_current_account(NewCurrentAccount {
-            customer: customer.id.clone(),
-            account_type: AccountType::Personal,
-            nickname: None,
-            overdraft_limit: Pence::ZERO,
-            product: None,
-        })
-        .await?;
-    app.ledger
-        .receive_payment(
-            &account.id,
-            Pence::from_pounds(1_000_000),
-            Counterparty {
-                name: "Funding".into(),
-                sort_code: None,
-                account_number: None,
-            },
-            None,
-            ProprietaryCode::FasterPayment,
-            None,
-        )
-        .await?;
+    let tpp = Arc::new(bench_tpp(&app).await?);
+    let (customer, account) = bench_customer(
+        &app.ledger,
+        "Bench Payer",
+        "payer@example.com",
+        Pence::from_pounds(1_000_000),
+    )
+    .await?;
     let now = app.clock.now().unix_timestamp();
-    let cc: Value = tpp
-        .http
-        .post(app.url("/token"))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", tpp.client_id.as_str()),
-            ("scope", "payments"),
-        ])
-        .send()
-        .await?
-        .json()
-        .await?;
-    let cc = cc["access_token"].as_str().context("cc token")?.to_owned();
+    let cc = tpp.client_credentials(&app, "payments").await;
 
     // Authorised consents, one per payment, prepared before the clock starts.
     let preparing = Instant::now();
@@ -154,49 +90,9 @@ pub async fn payments(backend: Backend, count: usize, connections: usize) -> any
             .as_str()
             .context("ConsentId")?
             .to_owned();
-        let claims = json!({
-            "iss": tpp.client_id, "aud": app.base_url, "client_id": tpp.client_id,
-            "response_type": "code id_token", "redirect_uri": REDIRECT,
-            "scope": "openid payments", "state": "s", "nonce": "n", "iat": now, "nbf": now, "exp": now + 300,
-            "claims": {"id_token": {"openbanking_intent_id": {"value": consent_id, "essential": true}}},
-            "bascule_sandbox": {"decision": "Authorised", "customer": customer.id.as_str(), "accounts": [account.id.as_str()]},
-        });
-        let request = tpp.files.signing_key().sign_jwt(&claims, Some("JWT"))?;
-        let mut url = reqwest::Url::parse(&app.url("/authorize"))?;
-        url.query_pairs_mut()
-            .append_pair("client_id", &tpp.client_id)
-            .append_pair("response_type", "code id_token")
-            .append_pair("scope", "openid payments")
-            .append_pair("request", &request);
-        let redirect = tpp.http.get(url).send().await?;
-        let location = redirect
-            .headers()
-            .get("location")
-            .and_then(|l| l.to_str().ok())
-            .context("location")?
-            .to_owned();
-        let code = location
-            .split_once('#')
-            .and_then(|(_, f)| f.split('&').find_map(|p| p.strip_prefix("code=")))
-            .context("code")?
-            .to_owned();
-        let tokens: Value = tpp
-            .http
-            .post(app.url("/token"))
-            .form(&[
-                ("grant_type", "authorization_code"),
-                ("client_id", tpp.client_id.as_str()),
-                ("code", &code),
-                ("redirect_uri", REDIRECT),
-            ])
-            .send()
-            .await?
-            .json()
-            .await?;
-        let token = tokens["access_token"]
-            .as_str()
-            .context("access token")?
-            .to_owned();
+        let approval = approve(&customer.id, std::slice::from_ref(&account.id));
+        let tokens = tpp.authorise(&app, &consent_id, "payments", approval).await;
+        let token = access_token(&tokens);
         prepared.push((n, consent_id, token));
     }
     println!(

@@ -131,9 +131,8 @@ struct Inner {
 }
 
 impl Pisp {
-    /// Builds the API and, inside a Tokio runtime, starts the recovery loop: once now, then
-    /// every `recovery_interval`, payments left Pending are settled (see [`payments`]). The
-    /// loop ends when the last `Pisp` clone is dropped.
+    /// Builds the API. Payments left Pending are settled by [`Pisp::recover`] and
+    /// [`Pisp::recover_orders`], which the server's supervisor runs every `recovery_interval`.
     pub fn new(
         authz: Authz,
         core_banking: SharedCoreBanking,
@@ -141,7 +140,7 @@ impl Pisp {
         clock: Arc<dyn Clock>,
         config: PispConfig,
     ) -> Self {
-        let pisp = Self {
+        Self {
             inner: Arc::new(Inner {
                 authz,
                 core_banking,
@@ -149,11 +148,7 @@ impl Pisp {
                 clock,
                 config,
             }),
-        };
-        if tokio::runtime::Handle::try_current().is_ok() {
-            payments::spawn_recovery(&pisp);
         }
-        pisp
     }
 
     /// Every PIS route of every served version, speaking Open Banking errors, every body
@@ -202,14 +197,6 @@ impl Pisp {
     /// The absolute URL of `path` on this server (for `Links`).
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.inner.config.public_url)
-    }
-
-    pub(crate) fn downgrade(&self) -> std::sync::Weak<Inner> {
-        Arc::downgrade(&self.inner)
-    }
-
-    pub(crate) fn upgrade(weak: &std::sync::Weak<Inner>) -> Option<Pisp> {
-        weak.upgrade().map(|inner| Pisp { inner })
     }
 }
 

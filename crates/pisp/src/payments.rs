@@ -434,35 +434,3 @@ impl Pisp {
         Ok(n)
     }
 }
-
-/// The recovery loop: now, then every `recovery_interval`, until the last `Pisp` is dropped.
-/// Also purges idempotency records past their retention.
-pub(crate) fn spawn_recovery(pisp: &Pisp) {
-    let weak = pisp.downgrade();
-    let every = pisp.config().recovery_interval;
-    drop(tokio::spawn(async move {
-        loop {
-            let Some(pisp) = Pisp::upgrade(&weak) else {
-                return;
-            };
-            match pisp.recover().await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(payments = n, "recovered pending payments"),
-                Err(e) => tracing::debug!(error = ?e, "payment recovery failed; retrying later"),
-            }
-            // Scheduled payments and standing orders left InitiationPending (crate::schedules).
-            if let Err(e) = pisp.recover_orders().await {
-                tracing::debug!(error = ?e, "payment order recovery failed; retrying later");
-            }
-            let before = pisp.now() - pisp.config().idempotency_retention;
-            if let Err(e) = crate::idempotency::purge(pisp.store(), before.unix_timestamp()).await {
-                tracing::debug!(error = ?e, "idempotency purge failed");
-            }
-            if pisp.store().pool().is_closed() {
-                return;
-            }
-            drop(pisp);
-            tokio::time::sleep(every).await;
-        }
-    }));
-}

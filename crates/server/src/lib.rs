@@ -1,5 +1,5 @@
 //! Bascule's server: configuration (defaults, file, `BASCULE_*` environment), start-up (store,
-//! ledger, certificates), the composed router of every area, background jobs, logging and
+//! ledger, certificates), the composed router of every area, the supervisor of background jobs, logging and
 //! graceful shutdown. Each area (operations, sandbox tools, and later the authorisation server,
 //! the Open Banking APIs and the customer's pages) brings its own router and error format;
 //! this crate only puts them together.
@@ -9,7 +9,8 @@ mod ops;
 mod pages;
 mod run;
 mod sandbox;
+pub mod supervisor;
 pub mod telemetry;
 
 pub use config::{Config, ConfigError, LogFormat};
-pub use run::{AppState, RunningServer, ServerError, start};
+pub use run::{AppState, Core, RunningServer, ServerError, start, start_on};

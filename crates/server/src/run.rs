@@ -1,4 +1,5 @@
-//! Start-up and shutdown: certificates, store, ledger, router, listener, background jobs.
+//! Start-up and shutdown: certificates, store, the bank's core, router, listener, and the
+//! background jobs handed to the [`Supervisor`].
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -29,6 +30,7 @@ use tokio::task::JoinHandle;
 use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::Config;
+use crate::supervisor::{BackgroundJobs, JobRun, Supervisor};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
@@ -56,12 +58,27 @@ pub enum ServerError {
     Task(String),
 }
 
+/// The bank's core: where the APIs read customers, accounts and transactions and post payments.
+#[derive(Clone, Default)]
+pub enum Core {
+    /// Bascule's built-in ledger on the server's database. Its daily jobs (interest, fees,
+    /// standing orders, scheduled payments) run in the server, and the demo bank loads into it.
+    #[default]
+    BuiltInLedger,
+    /// A bank's own core behind the `CoreBanking` trait. The built-in ledger is not opened:
+    /// `AppState::ledger` is `None` and no ledger jobs run (the bank's core keeps its own
+    /// calendar); everything else — the authorisation server, the APIs, the sandbox directory —
+    /// is the same.
+    Own(SharedCoreBanking),
+}
+
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
     pub config: Arc<Config>,
     pub store: Store,
-    pub ledger: Ledger,
+    /// The built-in ledger, when it is the core ([`Core::BuiltInLedger`]).
+    pub ledger: Option<Ledger>,
     /// The bank's core as the APIs see it: the built-in ledger unless a bank plugs in its own.
     pub core_banking: SharedCoreBanking,
     pub ca: Arc<CertificateAuthority>,
@@ -89,10 +106,16 @@ pub struct RunningServer {
     pub state: AppState,
     stop: watch::Sender<bool>,
     server: JoinHandle<Result<(), TlsError>>,
-    jobs: JoinHandle<()>,
+    jobs: Supervisor,
+    drain: Duration,
 }
 
 impl RunningServer {
+    /// The background jobs' tasks, counted while they run.
+    pub fn background_jobs(&self) -> BackgroundJobs {
+        self.jobs.handle()
+    }
+
     /// Stops accepting, lets in-flight requests finish, stops the jobs, closes the pool.
     pub async fn shutdown(self) -> Result<(), ServerError> {
         let _ = self.stop.send(true);
@@ -106,7 +129,8 @@ impl RunningServer {
             .await
             .map_err(|e| ServerError::Task(e.to_string()))?;
         let _ = self.stop.send(true);
-        let _ = self.jobs.await;
+        // The jobs use the pool: they end before it closes.
+        self.jobs.shutdown(self.drain).await;
         self.state.store.close().await;
         served?;
         Ok(())
@@ -284,7 +308,7 @@ fn authorisation_server(
     store: &Store,
     clock: &Arc<dyn Clock>,
     registrar: &Registrar,
-    ledger: &Ledger,
+    core_banking: &SharedCoreBanking,
     public_url: &str,
 ) -> Result<Authz, ServerError> {
     // Retired keys stay published for a week: longer than any token they signed lives.
@@ -310,15 +334,25 @@ fn authorisation_server(
         clock.clone(),
         registrar.clone(),
         keys,
-        Arc::new(ledger.clone()),
+        core_banking.clone(),
         authz_config,
     ))
 }
 
-/// Starts the server: everything is ready to serve when this returns.
+/// Starts the server on the built-in ledger: everything is ready to serve when this returns.
 pub async fn start(
     config: Config,
     clock: Arc<dyn Clock>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<RunningServer, ServerError> {
+    start_on(config, clock, Core::BuiltInLedger, shutdown).await
+}
+
+/// Starts the server on `core`: everything is ready to serve when this returns.
+pub async fn start_on(
+    config: Config,
+    clock: Arc<dyn Clock>,
+    core: Core,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<RunningServer, ServerError> {
     // The recorder must exist before the first request is counted.
@@ -352,13 +386,22 @@ pub async fn start(
         },
     )
     .await?;
-    let ledger = Ledger::open(
-        store.clone(),
-        clock.clone(),
-        Arc::new(RandomIds),
-        LedgerConfig { sort_code },
-    )
-    .await?;
+    let (ledger, core_banking): (Option<Ledger>, SharedCoreBanking) = match core {
+        Core::BuiltInLedger => {
+            let ledger = Ledger::open(
+                store.clone(),
+                clock.clone(),
+                Arc::new(RandomIds),
+                LedgerConfig { sort_code },
+            )
+            .await?;
+            (Some(ledger.clone()), Arc::new(ledger))
+        }
+        Core::Own(core) => {
+            tracing::info!("the bank's own core is plugged in: the built-in ledger stays closed");
+            (None, core)
+        }
+    };
 
     let listener = TcpListener::bind(config.listen)
         .await
@@ -396,24 +439,31 @@ pub async fn start(
         &ca,
         &public_url,
     )?;
-    let authz = authorisation_server(&config, &store, &clock, &registrar, &ledger, &public_url)?;
+    let authz = authorisation_server(
+        &config,
+        &store,
+        &clock,
+        &registrar,
+        &core_banking,
+        &public_url,
+    )?;
     let aisp = bascule_aisp::Aisp::new(
         authz.clone(),
-        Arc::new(ledger.clone()),
+        core_banking.clone(),
         store.clone(),
         clock.clone(),
         bascule_aisp::AispConfig::new(public_url.clone()),
     );
     let cbpii = bascule_cbpii::Cbpii::new(
         authz.clone(),
-        Arc::new(ledger.clone()),
+        core_banking.clone(),
         store.clone(),
         clock.clone(),
         bascule_cbpii::CbpiiConfig::new(public_url.clone()),
     );
     let pisp = bascule_pisp::Pisp::new(
         authz.clone(),
-        Arc::new(ledger.clone()),
+        core_banking.clone(),
         store.clone(),
         clock.clone(),
         bascule_pisp::PispConfig::new(public_url.clone(), config.bank.organisation_id.clone()),
@@ -425,7 +475,7 @@ pub async fn start(
     let state = AppState {
         config: Arc::new(config),
         store,
-        core_banking: Arc::new(ledger.clone()),
+        core_banking,
         ledger: ledger.clone(),
         ca,
         directory: directory.clone(),
@@ -439,8 +489,7 @@ pub async fn start(
         public_url: public_url.clone(),
     };
 
-    let (stop, stopped) = watch::channel(false);
-    let mut on_stop = stopped.clone();
+    let (stop, mut on_stop) = watch::channel(false);
     let stop_for_signal = stop.clone();
     let shutdown = async move {
         tokio::select! {
@@ -455,13 +504,13 @@ pub async fn start(
         shutdown,
         drain,
     ));
-    let jobs = tokio::spawn(run_jobs(
+    let jobs = supervise(
         ledger,
         directory,
+        &state.pisp,
         jobs_every,
         revocation_refresh,
-        stopped,
-    ));
+    );
     tracing::info!(%addr, %public_url, "Bascule is serving");
     Ok(RunningServer {
         addr,
@@ -470,40 +519,87 @@ pub async fn start(
         stop,
         server,
         jobs,
+        drain,
     })
 }
 
-/// The ledger's daily jobs, checked periodically; they are idempotent, so several nodes
-/// running them against one database pay nothing twice.
-async fn run_jobs(
-    ledger: Ledger,
+/// The server's background work, each job on its own interval.
+fn supervise(
+    ledger: Option<Ledger>,
     directory: Option<Directory>,
-    every: Duration,
+    pisp: &bascule_pisp::Pisp,
+    jobs_every: Duration,
     revocation_refresh: Duration,
-    mut stopped: watch::Receiver<bool>,
-) {
-    let mut next_jobs = tokio::time::Instant::now();
-    loop {
-        if tokio::time::Instant::now() >= next_jobs {
-            match ledger.run_daily_jobs().await {
-                Ok(report) if report != bascule_ledger::JobReport::default() => {
+) -> Supervisor {
+    let mut supervisor = Supervisor::new();
+    match ledger {
+        // Idempotent, so several nodes running them against one database pay nothing twice.
+        Some(ledger) => supervisor.every("daily_jobs", jobs_every, move || -> JobRun {
+            let ledger = ledger.clone();
+            Box::pin(async move {
+                let report = ledger.run_daily_jobs().await.map_err(|e| e.to_string())?;
+                if report != bascule_ledger::JobReport::default() {
                     tracing::info!(?report, "daily jobs ran");
                 }
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "daily jobs failed; retrying later"),
-            }
-            next_jobs = tokio::time::Instant::now() + every;
-        }
-        if let Some(directory) = &directory
-            && let Err(e) = directory.refresh_revocations().await
-        {
-            tracing::warn!(error = %e, "could not refresh revoked certificates");
-        }
-        tokio::select! {
-            () = tokio::time::sleep(revocation_refresh.min(every)) => {}
-            _ = stopped.wait_for(|s| *s) => return,
-        }
+                Ok(())
+            })
+        }),
+        None => tracing::info!(
+            "no daily ledger jobs: the bank's own core keeps its own calendar (interest, fees, standing orders)"
+        ),
     }
+    // Revocations made on another node or by the CLI reach this node's TLS handshakes.
+    if let Some(directory) = directory {
+        supervisor.every(
+            "revocation_refresh",
+            revocation_refresh,
+            move || -> JobRun {
+                let directory = directory.clone();
+                Box::pin(async move {
+                    directory
+                        .refresh_revocations()
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| format!("could not refresh revoked certificates: {e}"))
+                })
+            },
+        );
+    }
+    let every = pisp.config().recovery_interval;
+    let recovering = pisp.clone();
+    // Payments and payment orders a crash left half-way are settled (exactly once) here.
+    supervisor.every("payment_recovery", every, move || -> JobRun {
+        let pisp = recovering.clone();
+        Box::pin(async move {
+            let payments = pisp
+                .recover()
+                .await
+                .map_err(|e| format!("payments: {e:?}"))?;
+            if payments > 0 {
+                tracing::info!(payments, "recovered pending payments");
+            }
+            let orders = pisp
+                .recover_orders()
+                .await
+                .map_err(|e| format!("payment orders: {e:?}"))?;
+            if orders > 0 {
+                tracing::info!(orders, "recovered pending payment orders");
+            }
+            Ok(())
+        })
+    });
+    let purging = pisp.clone();
+    supervisor.every("idempotency_purge", every, move || -> JobRun {
+        let pisp = purging.clone();
+        Box::pin(async move {
+            let before = pisp.now() - pisp.config().idempotency_retention;
+            bascule_pisp::idempotency::purge(pisp.store(), before.unix_timestamp())
+                .await
+                .map(|_| ())
+                .map_err(|e| format!("{e:?}"))
+        })
+    });
+    supervisor
 }
 
 #[cfg(test)]

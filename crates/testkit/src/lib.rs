@@ -1,10 +1,17 @@
 //! Bascule's test kit: a fresh database per test on SQLite and on PostgreSQL, a ledger on a
-//! movable clock, and `spawn_app()`, which runs the real server over TLS on ephemeral ports.
-//! Tests talk to Bascule the way a bank's systems and a TPP would.
+//! movable clock, `spawn_app()`, which runs the real server over TLS on ephemeral ports (on the
+//! built-in ledger or on a core the test brings), and the TPP every crate's tests play
+//! ([`Tpp`]: enrol, register, tokens, headless approval, signatures) with its API calls
+//! ([`api`]) and the bank's customers ([`people`]). Tests talk to Bascule the way a bank's
+//! systems and a TPP would.
 
+pub mod api;
 mod app;
 mod database;
 pub mod openapi;
+pub mod people;
+pub mod tpp;
 
-pub use app::{TestApp, https_client, spawn_app, spawn_app_with};
+pub use app::{TestApp, TestServer, https_client, spawn_app, spawn_app_with, spawn_server_on_core};
 pub use database::{BACKENDS, TestDatabase, postgres_admin_url, test_database, test_ledger};
+pub use tpp::Tpp;

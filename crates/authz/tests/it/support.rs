@@ -35,26 +35,20 @@
 
 use std::collections::HashMap;
 
-use anyhow::Context;
-use bascule_directory::{EnrolRequest, Enrolment, Role};
-use bascule_domain::{
-    AccountId, AccountType, Clock, Consent, ConsentKind, ConsentStatus, CustomerId, Pence,
-    PostalAddress,
-};
-use bascule_jose::{SigningKey, VerifyingKeys};
-use bascule_ledger::{NewCurrentAccount, NewCustomer};
+use bascule_domain::{AccountId, Clock, Consent, ConsentKind, ConsentStatus, CustomerId, Pence};
+use bascule_jose::VerifyingKeys;
 use bascule_store::Backend;
 use bascule_testkit::TestApp;
-use bascule_tpp::oauth::{ClientAuth, RequestObject};
-use bascule_tpp::{RegistrationRequest, TokenEndpointAuthMethod, TppClient, TppFiles};
+use bascule_testkit::people::{grace_hopper, open_current_account};
+use bascule_tpp::TokenEndpointAuthMethod;
+use bascule_tpp::oauth::RequestObject;
 use reqwest::Url;
 use serde_json::{Map, Value, json};
-use tempfile::TempDir;
 use time::Duration;
-use time::macros::date;
 
-/// The redirect URI every fixture client registers (the only one).
-pub const REDIRECT: &str = "https://tpp.example/cb";
+pub use bascule_testkit::Tpp;
+pub use bascule_testkit::tpp::{REDIRECT, fragment_params, query_params};
+
 /// A redirect URI no client registered.
 pub const UNREGISTERED_REDIRECT: &str = "https://attacker.example/cb";
 /// The scope of an account-access authorisation.
@@ -66,61 +60,6 @@ pub const REQUEST_URI_PREFIX: &str = "urn:ietf:params:oauth:request_uri:";
 pub struct Customer {
     pub id: CustomerId,
     pub accounts: Vec<AccountId>,
-}
-
-/// A registered TPP client: the enrolment files, an mTLS client (`sdk.http()` presents the
-/// transport certificate, trusts only the sandbox CA and does not follow redirects) and the
-/// client id the bank assigned.
-pub struct Tpp {
-    pub client_id: String,
-    pub method: TokenEndpointAuthMethod,
-    pub enrolment: Enrolment,
-    pub files: TppFiles,
-    pub sdk: TppClient,
-    /// Keeps the enrolment directory (certificates, keys) alive.
-    pub dir: TempDir,
-}
-
-impl Tpp {
-    /// The software's signing key (PS256, its `kid` published in the software JWKS).
-    pub fn key(&self) -> &SigningKey {
-        self.files.signing_key()
-    }
-
-    /// The mTLS HTTP client (transport certificate, no redirects).
-    pub fn http(&self) -> &reqwest::Client {
-        self.sdk.http()
-    }
-
-    /// Signs `request` with this client's key (header `typ: JWT`).
-    pub fn sign(&self, request: &RequestObject) -> String {
-        request.sign(self.key()).expect("signing a request object")
-    }
-
-    /// Signs arbitrary claims with this client's key.
-    pub fn sign_claims(&self, claims: &Map<String, Value>) -> String {
-        self.key()
-            .sign_jwt(claims, Some("JWT"))
-            .expect("signing claims")
-    }
-
-    /// How this client authenticates at `/token`, `/par`, `/revoke`: `tls_client_auth` sends
-    /// `client_id`; `private_key_jwt` a fresh assertion (aud = the endpoint) made at `now`.
-    pub fn auth(&self, now: i64) -> ClientAuth<'_> {
-        match self.method {
-            TokenEndpointAuthMethod::TlsClientAuth => ClientAuth::tls(&self.client_id),
-            TokenEndpointAuthMethod::PrivateKeyJwt => {
-                ClientAuth::private_key_jwt(&self.client_id, self.key(), now)
-            }
-        }
-    }
-
-    /// The form fields of [`Tpp::auth`] for `endpoint`.
-    pub fn auth_fields(&self, endpoint: &str, now: i64) -> Vec<(&'static str, String)> {
-        self.auth(now)
-            .form_fields(endpoint)
-            .expect("client authentication fields")
-    }
 }
 
 /// The bank, one customer and one registered TPP client.
@@ -232,33 +171,9 @@ impl Authorize {
     }
 }
 
-/// `application/x-www-form-urlencoded` parameters of `url`'s fragment.
-pub fn fragment_params(url: &str) -> HashMap<String, String> {
-    let url = Url::parse(url).expect("a URL");
-    decode_form(url.fragment().unwrap_or_default())
-}
-
-/// The query parameters of `url`.
-pub fn query_params(url: &str) -> HashMap<String, String> {
-    let url = Url::parse(url).expect("a URL");
-    decode_form(url.query().unwrap_or_default())
-}
-
-fn decode_form(encoded: &str) -> HashMap<String, String> {
-    let mut base = Url::parse("https://x.invalid/").expect("a URL");
-    base.set_query(Some(encoded));
-    base.query_pairs()
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect()
-}
-
 /// The sandbox's headless approval: `customer` shares `accounts`.
 pub fn approve(customer: &Customer) -> Value {
-    json!({
-        "decision": "Authorised",
-        "customer": customer.id.as_str(),
-        "accounts": customer.accounts.iter().map(AccountId::as_str).collect::<Vec<_>>(),
-    })
+    bascule_testkit::tpp::approve(&customer.id, &customer.accounts)
 }
 
 /// The sandbox's headless rejection.
@@ -292,16 +207,13 @@ impl Bank {
     async fn try_start(backend: Backend) -> anyhow::Result<Self> {
         let app = bascule_testkit::spawn_app(backend).await?;
         let customer = create_customer(&app).await?;
-        let tpp = register(
+        let tpp = Tpp::register(
             &app,
             "Acme Budgeting Ltd",
             TokenEndpointAuthMethod::TlsClientAuth,
         )
         .await?;
-        let browser = reqwest::Client::builder()
-            .tls_certs_only([reqwest::Certificate::from_pem(app.ca_pem.as_bytes())?])
-            .redirect(reqwest::redirect::Policy::none())
-            .build()?;
+        let browser = app.browser.clone();
         Ok(Self {
             app,
             customer,
@@ -322,7 +234,7 @@ impl Bank {
 
     /// Another organisation's `tls_client_auth` client, same redirect URI.
     pub async fn second_client(&self) -> Tpp {
-        register(
+        Tpp::register(
             &self.app,
             "Other Payments Ltd",
             TokenEndpointAuthMethod::TlsClientAuth,
@@ -333,7 +245,7 @@ impl Bank {
 
     /// A `private_key_jwt` client of another organisation, same redirect URI.
     pub async fn private_key_jwt_client(&self) -> Tpp {
-        register(
+        Tpp::register(
             &self.app,
             "Assertive Apps Ltd",
             TokenEndpointAuthMethod::PrivateKeyJwt,
@@ -440,17 +352,7 @@ impl Bank {
         url: &str,
         form: &[(&str, &str)],
     ) -> (u16, Value) {
-        let response = http
-            .post(url)
-            .header(reqwest::header::ACCEPT, "application/json")
-            .form(form)
-            .send()
-            .await
-            .expect("POST");
-        let status = response.status().as_u16();
-        let text = response.text().await.expect("the body");
-        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        (status, body)
+        bascule_testkit::tpp::post_form(http, url, form).await
     }
 
     /// `POST /par` over `tpp`'s mTLS connection with exactly `form` (add client
@@ -517,33 +419,11 @@ impl Bank {
 }
 
 async fn create_customer(app: &TestApp) -> anyhow::Result<Customer> {
-    let customer = app
-        .ledger
-        .create_customer(NewCustomer {
-            legal_name: "Grace Hopper".into(),
-            date_of_birth: date!(1986 - 12 - 09),
-            email: "grace@example.com".into(),
-            phone: "+447700900077".into(),
-            address: PostalAddress {
-                lines: vec!["2 High Street".into()],
-                town: "Bristol".into(),
-                postcode: "BS1 4DJ".into(),
-                country: "GB".into(),
-            },
-        })
-        .await?;
+    let customer = app.ledger.create_customer(grace_hopper()).await?;
     let mut accounts = Vec::new();
     for nickname in ["Everyday", "Bills"] {
-        let account = app
-            .ledger
-            .open_current_account(NewCurrentAccount {
-                customer: customer.id.clone(),
-                account_type: AccountType::Personal,
-                nickname: Some(nickname.into()),
-                overdraft_limit: Pence(0),
-                product: None,
-            })
-            .await?;
+        let account =
+            open_current_account(&app.ledger, &customer.id, Some(nickname), Pence(0)).await?;
         accounts.push(account.id);
     }
     Ok(Customer {
@@ -552,75 +432,13 @@ async fn create_customer(app: &TestApp) -> anyhow::Result<Customer> {
     })
 }
 
-/// Enrols a new organisation's software with every role and [`REDIRECT`], writes and loads its
-/// files as the SDK does, and registers it by DCR with `method`.
-async fn register(
-    app: &TestApp,
-    organisation_name: &str,
-    method: TokenEndpointAuthMethod,
-) -> anyhow::Result<Tpp> {
-    let directory = app
-        .state()
-        .directory
-        .clone()
-        .context("the test app runs in sandbox mode")?;
-    let enrolment = directory
-        .enrol(&EnrolRequest {
-            organisation_name: organisation_name.into(),
-            software_name: format!("{organisation_name} app"),
-            roles: Role::ALL.to_vec(),
-            redirect_uris: vec![REDIRECT.into()],
-            ..EnrolRequest::default()
-        })
-        .await?;
-    let dir = tempfile::tempdir()?;
-    enrolment.write_to(dir.path(), &app.ca_pem, &app.base_url)?;
-    let files = TppFiles::load(dir.path()).context("loading the enrolment directory")?;
-    let sdk = TppClient::new(&files)?;
-    let registration = sdk
-        .register(
-            &app.url("/register"),
-            &app.state().config.bank.organisation_id,
-            &RegistrationRequest::from_files(&files, method),
-            app.clock.now().unix_timestamp(),
-        )
-        .await?;
-    Ok(Tpp {
-        client_id: registration.client_id,
-        method,
-        enrolment,
-        files,
-        sdk,
-        dir,
-    })
-}
-
 // The token endpoint, for the `token`, `client_assertion` and `flow` modules.
-
-impl Tpp {
-    /// The `x5t#S256` of this client's transport certificate, as the bank computes it after the
-    /// handshake: what the client's tokens are bound to.
-    pub fn x5t(&self) -> String {
-        let chain = self
-            .enrolment
-            .transport
-            .certificate_chain()
-            .expect("the transport certificate chain");
-        bascule_tls::ClientCertificate::from_chain(chain)
-            .expect("the transport certificate")
-            .thumbprint_s256
-    }
-}
 
 impl Bank {
     /// `POST /token` over `tpp`'s mTLS connection with its client authentication
     /// ([`Tpp::auth_fields`]) and `form`.
     pub async fn token(&self, tpp: &Tpp, form: &[(&str, &str)]) -> (u16, Value) {
-        let url = self.app.url("/token");
-        let auth = tpp.auth_fields(&url, self.now());
-        let mut fields: Vec<(&str, &str)> = form.to_vec();
-        fields.extend(auth.iter().map(|(k, v)| (*k, v.as_str())));
-        self.post_form(tpp.http(), &url, &fields).await
+        tpp.token(&self.app, form).await
     }
 
     /// A client-credentials access token for `tpp` with its registered scopes, asserting `200`.

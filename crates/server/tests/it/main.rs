@@ -1,4 +1,6 @@
 //! The server over real TLS on both databases: health, the mTLS boundary, interaction ids,
-//! error formats, metrics, shutdown.
+//! error formats, metrics, shutdown; the background jobs' supervisor; a bank's own core.
 
+mod jobs;
+mod own_core;
 mod plumbing;
