@@ -1,6 +1,7 @@
 //! Bascule's server: configuration (defaults, file, `BASCULE_*` environment), start-up (store,
-//! ledger, certificates), the composed router of every area, the supervisor of background jobs, logging and
-//! graceful shutdown. Each area (operations, sandbox tools, and later the authorisation server,
+//! the bank's core — the built-in ledger unless the caller brings its own — certificates), the
+//! composed router of every area, the supervisor of background jobs, logging and graceful
+//! shutdown. Each area (operations, sandbox tools, and later the authorisation server,
 //! the Open Banking APIs and the customer's pages) brings its own router and error format;
 //! this crate only puts them together.
 
