@@ -24,8 +24,8 @@
 //!                             client (the rules come from the domain)
 //!   v3_1_11/                  the v3.1.11 wire mapping, base `/open-banking/v3.1/aisp`
 //!     mod.rs                  router: merges each resource module's `routes()`
-//!     wire.rs                 shared wire types: Links, Meta, DateTime (+00:00), Amount,
-//!                             ObAccount identification blocks
+//!     wire.rs                 the wire vocabulary: the API kit's Links, Meta, DateTime,
+//!                             Amount, CashAccount, and OBCreditDebitCode
 //!     consents.rs             /account-access-consents[/{ConsentId}]
 //!     accounts.rs             /accounts[/{AccountId}]
 //!     balances.rs             /balances, /accounts/{AccountId}/balances
@@ -71,11 +71,13 @@ use axum::Router;
 use axum::extract::FromRef;
 use axum::middleware::{from_fn, from_fn_with_state};
 use bascule_authz::Authz;
-use bascule_core_banking::{CoreBankingError, SharedCoreBanking};
+use bascule_core_banking::SharedCoreBanking;
 use bascule_domain::Clock;
-use bascule_http::{Error, ErrorFormat, ObErrorCode, error_format};
+use bascule_http::{ErrorFormat, error_format};
 use bascule_store::Store;
 use time::OffsetDateTime;
+
+pub(crate) use bascule_api_kit::core_error;
 
 pub use access::Access;
 pub use unattended::UnattendedAccess;
@@ -216,15 +218,9 @@ impl FromRef<Aisp> for Authz {
     }
 }
 
-/// Core-banking failures as the API reports them: an unknown record is the client's mistake
-/// (400 `UK.OBIE.Resource.NotFound`, RW §HTTP Status Codes); the rest are ours.
-pub(crate) fn core_error(e: CoreBankingError) -> Error {
-    match e {
-        CoreBankingError::NotFound(what) => {
-            Error::bad_request(ObErrorCode::ResourceNotFound, format!("No such {what}"))
-        }
-        CoreBankingError::Unavailable(detail) => Error::Unavailable(detail),
-        other => Error::internal(other),
+impl bascule_api_kit::LinkBase for Aisp {
+    fn public_url(&self) -> &str {
+        &self.inner.config.public_url
     }
 }
 

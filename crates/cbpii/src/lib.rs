@@ -21,12 +21,9 @@
 //!                             must be its DebtorAccount, currency GBP, then
 //!                             CoreBanking::check_funds (available balance, arranged overdraft
 //!                             included) → yes/no, stored in `cbpii_funds_confirmations`
-//!   body.rs                   strict JSON body reading: unknown fields → Field.Unexpected,
-//!                             missing → Field.Missing, bad values → Field.Invalid, each with
-//!                             its exact path
-//!   v3_1_11/                  the v3.1.11 wire mapping, base `/open-banking/v3.1/cbpii`
+//!   v3_1_11/                  the v3.1.11 wire mapping, base `/open-banking/v3.1/cbpii`; strict
+//!                             bodies, DateTime, Links and Meta come from `bascule_api_kit`
 //!     mod.rs                  router
-//!     wire.rs                 DateTime (+00:00), body date-times, Links, Meta
 //!     consents.rs             /funds-confirmation-consents[/{ConsentId}]
 //!     funds_confirmations.rs  /funds-confirmations
 //! ```
@@ -42,7 +39,6 @@
 //! - `WWW-Authenticate: Bearer error="invalid_token"` with 401.
 
 mod access;
-mod body;
 mod confirmations;
 mod consents;
 use bascule_http::ob_headers as headers;
@@ -54,11 +50,13 @@ use axum::Router;
 use axum::extract::FromRef;
 use axum::middleware::{from_fn, from_fn_with_state};
 use bascule_authz::Authz;
-use bascule_core_banking::{CoreBankingError, SharedCoreBanking};
+use bascule_core_banking::SharedCoreBanking;
 use bascule_domain::Clock;
-use bascule_http::{Error, ErrorFormat, ObErrorCode, error_format};
+use bascule_http::{ErrorFormat, error_format};
 use bascule_store::Store;
 use time::OffsetDateTime;
+
+pub(crate) use bascule_api_kit::core_error;
 
 pub use access::FundsAccess;
 pub use confirmations::{FundsCheck, FundsConfirmation};
@@ -152,14 +150,8 @@ impl FromRef<Cbpii> for Authz {
     }
 }
 
-/// Core-banking failures as the API reports them: an unknown record is the client's mistake
-/// (400 `UK.OBIE.Resource.NotFound`); the rest are ours.
-pub(crate) fn core_error(e: CoreBankingError) -> Error {
-    match e {
-        CoreBankingError::NotFound(what) => {
-            Error::bad_request(ObErrorCode::ResourceNotFound, format!("No such {what}"))
-        }
-        CoreBankingError::Unavailable(detail) => Error::Unavailable(detail),
-        other => Error::internal(other),
+impl bascule_api_kit::LinkBase for Cbpii {
+    fn public_url(&self) -> &str {
+        &self.inner.config.public_url
     }
 }

@@ -9,16 +9,19 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
+use bascule_api_kit::body::{self, field_error, text};
+use bascule_api_kit::v3_1_11::access_consent_status;
+use bascule_api_kit::{
+    CashAccount, DateTime, Links, Meta, SORT_CODE_ACCOUNT_NUMBER as SCAN, parse_body_datetime,
+};
 use bascule_authz::AccessToken;
-use bascule_domain::{Consent, ConsentKind, ConsentStatus, SortCodeAccountNumber};
-use bascule_http::{Error, ObErrorCode};
-use serde::Serialize;
+use bascule_domain::{Consent, ConsentKind, SortCodeAccountNumber};
+use bascule_http::{Error, ObErrorCode, ObErrorDetail};
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::BASE;
-use super::wire::{DateTime, Links, Meta, parse_body_datetime};
 use crate::Cbpii;
-use crate::body::{self, Object, field_error};
 use crate::consents::{DebtorAccount, FundsConfirmationConsent};
 
 pub(super) fn routes() -> Router<Cbpii> {
@@ -30,7 +33,6 @@ pub(super) fn routes() -> Router<Cbpii> {
         )
 }
 
-const SCAN: &str = "UK.OBIE.SortCodeAccountNumber";
 /// The other schemes `OBFundsConfirmationConsent1` names: valid, but no Bascule account has one.
 const OTHER_SCHEMES: [&str; 5] = [
     "UK.OBIE.BBAN",
@@ -39,6 +41,21 @@ const OTHER_SCHEMES: [&str; 5] = [
     "UK.OBIE.Paym",
     "UK.OBIE.Wallet",
 ];
+
+/// `OBFundsConfirmationConsent1`. The schema closes only its top level; Bascule closes every
+/// object, so a misspelt optional field (`ExpirationDatetime`) is refused, not ignored.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+struct ObFundsConfirmationConsent1 {
+    data: ConsentRequestData,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+struct ConsentRequestData {
+    debtor_account: CashAccount,
+    expiration_date_time: Option<String>,
+}
 
 /// `OBFundsConfirmationConsentResponse1`.
 #[derive(Debug, Serialize)]
@@ -58,29 +75,7 @@ struct ConsentResponseData {
     status_update_date_time: DateTime,
     #[serde(skip_serializing_if = "Option::is_none")]
     expiration_date_time: Option<DateTime>,
-    debtor_account: WireDebtorAccount,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct WireDebtorAccount {
-    scheme_name: &'static str,
-    identification: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    name: Option<String>,
-}
-
-/// v3.1.11's four statuses. It has no Expired: a consent that expired after authorisation still
-/// reads Authorised (its ExpirationDateTime tells), one that expired waiting reads Rejected.
-fn status(consent: &Consent) -> &'static str {
-    match consent.status {
-        ConsentStatus::AwaitingAuthorisation => "AwaitingAuthorisation",
-        ConsentStatus::Authorised => "Authorised",
-        ConsentStatus::Rejected => "Rejected",
-        ConsentStatus::Revoked | ConsentStatus::Consumed => "Revoked",
-        ConsentStatus::Expired if consent.authorised_at.is_some() => "Authorised",
-        ConsentStatus::Expired => "Rejected",
-    }
+    debtor_account: CashAccount,
 }
 
 fn response(
@@ -92,14 +87,13 @@ fn response(
         data: ConsentResponseData {
             consent_id: consent.id.to_string(),
             creation_date_time: consent.created_at.into(),
-            status: status(consent),
+            status: access_consent_status(consent),
             status_update_date_time: consent.status_updated_at.into(),
             expiration_date_time: details.expiration.map(DateTime),
-            debtor_account: WireDebtorAccount {
-                scheme_name: SCAN,
-                identification: details.debtor_account.identification.to_string(),
-                name: details.debtor_account.name.clone(),
-            },
+            debtor_account: CashAccount::sort_code_account_number(
+                &details.debtor_account.identification,
+                details.debtor_account.name.clone(),
+            ),
         },
         links: Links::to(
             cbpii,
@@ -125,31 +119,30 @@ fn client_credentials(token: &AccessToken) -> Result<&str, Error> {
 /// `OBFundsConfirmationConsent1` as the service's request, or 400 with the OB code and path of
 /// the first problem.
 fn parse_request(raw: &[u8], now: OffsetDateTime) -> Result<FundsConfirmationConsent, Error> {
-    let map = body::parse(raw, "OBFundsConfirmationConsent1")?;
-    let top = Object::closed(&map, "", &["Data"], &["Data"])?;
-    let data = top.required_object(
-        "Data",
-        &["DebtorAccount", "ExpirationDateTime"],
-        &["DebtorAccount"],
+    let request: ObFundsConfirmationConsent1 = body::parse(raw, "OBFundsConfirmationConsent1")?;
+    let data = request.data;
+    let account = &data.debtor_account;
+    const AT: &str = "Data.DebtorAccount";
+    let scheme = text(
+        &account.scheme_name,
+        usize::MAX,
+        &format!("{AT}.SchemeName"),
     )?;
-    let account = data.required_object(
-        "DebtorAccount",
-        &[
-            "SchemeName",
-            "Identification",
-            "Name",
-            "SecondaryIdentification",
-        ],
-        &["SchemeName", "Identification"],
+    let identification = text(
+        &account.identification,
+        256,
+        &format!("{AT}.Identification"),
     )?;
-    let scheme = account.required_string("SchemeName", 1, usize::MAX)?;
-    let identification = account.required_string("Identification", 1, 256)?;
-    let name = account.string("Name", 1, 350)?;
-    let secondary = account.string("SecondaryIdentification", 1, 34)?;
+    if let Some(name) = &account.name {
+        text(name, 350, &format!("{AT}.Name"))?;
+    }
+    if let Some(secondary) = &account.secondary_identification {
+        text(secondary, 34, &format!("{AT}.SecondaryIdentification"))?;
+    }
     if scheme != SCAN {
         let known = OTHER_SCHEMES.contains(&scheme);
         return Err(Error::BadRequest(vec![
-            bascule_http::ObErrorDetail::new(
+            ObErrorDetail::new(
                 ObErrorCode::UnsupportedScheme,
                 if known {
                     format!("{scheme} is not supported: accounts here are identified by {SCAN}")
@@ -157,7 +150,7 @@ fn parse_request(raw: &[u8], now: OffsetDateTime) -> Result<FundsConfirmationCon
                     format!("Unknown scheme {scheme}: accounts here are identified by {SCAN}")
                 },
             )
-            .at(account.path_of("SchemeName")),
+            .at(format!("{AT}.SchemeName")),
         ]));
     }
     let identification = SortCodeAccountNumber::parse(identification).map_err(|_| {
@@ -165,26 +158,26 @@ fn parse_request(raw: &[u8], now: OffsetDateTime) -> Result<FundsConfirmationCon
             ObErrorCode::UnsupportedAccountIdentifier,
             "A UK.OBIE.SortCodeAccountNumber identification is 14 digits: the 6-digit sort code \
              then the 8-digit account number",
-            &account.path_of("Identification"),
+            &format!("{AT}.Identification"),
         )
     })?;
-    if secondary.is_some() {
+    if account.secondary_identification.is_some() {
         // No Bascule account has a roll number: a consent naming one names no account here.
         return Err(field_error(
             ObErrorCode::FieldInvalid,
             "Accounts here have no secondary identification",
-            &account.path_of("SecondaryIdentification"),
+            &format!("{AT}.SecondaryIdentification"),
         ));
     }
-    let expiration = match data.string("ExpirationDateTime", 1, usize::MAX)? {
+    let expiration = match &data.expiration_date_time {
         Some(raw) => {
-            let path = data.path_of("ExpirationDateTime");
-            let at = parse_body_datetime(raw, &path)?;
+            const PATH: &str = "Data.ExpirationDateTime";
+            let at = parse_body_datetime(text(raw, usize::MAX, PATH)?, PATH)?;
             if at <= now {
                 return Err(field_error(
                     ObErrorCode::FieldInvalid,
                     "ExpirationDateTime must be in the future",
-                    &path,
+                    PATH,
                 ));
             }
             Some(at)
@@ -194,7 +187,7 @@ fn parse_request(raw: &[u8], now: OffsetDateTime) -> Result<FundsConfirmationCon
     Ok(FundsConfirmationConsent {
         debtor_account: DebtorAccount {
             identification,
-            name: name.map(str::to_owned),
+            name: account.name.clone(),
         },
         expiration,
     })
