@@ -26,7 +26,10 @@
 //!     mod.rs                  router: merges each resource module's `routes()`
 //!     wire.rs                 the wire vocabulary: the API kit's Links, Meta, DateTime,
 //!                             Amount, CashAccount, and OBCreditDebitCode
-//!     consents.rs             /account-access-consents[/{ConsentId}]
+//!     consents.rs             /account-access-consents[/{ConsentId}] (the handlers are the
+//!                             API kit's `consent_routes`)
+//!     per_account.rs          `AccountResource`: the bulk `/{resource}` and per-account
+//!                             `/accounts/{AccountId}/{resource}` routes most resources share
 //!     accounts.rs             /accounts[/{AccountId}]
 //!     balances.rs             /balances, /accounts/{AccountId}/balances
 //!     parties.rs              /party, /accounts/{AccountId}/party|parties
@@ -205,11 +208,6 @@ impl Aisp {
     pub fn now(&self) -> OffsetDateTime {
         self.inner.clock.now()
     }
-
-    /// The absolute URL of `path_and_query` on this server (for `Links`).
-    pub fn url(&self, path_and_query: &str) -> String {
-        format!("{}{path_and_query}", self.inner.config.public_url)
-    }
 }
 
 impl FromRef<Aisp> for Authz {
@@ -218,6 +216,7 @@ impl FromRef<Aisp> for Authz {
     }
 }
 
+/// `Links` are absolute on the server's public URL (RW §Links).
 impl bascule_api_kit::LinkBase for Aisp {
     fn public_url(&self) -> &str {
         &self.inner.config.public_url

@@ -7,16 +7,19 @@
 //! - [`DateTime`] and [`parse_body_datetime`] (RW §Date Formats);
 //! - [`Links`], [`Meta`], [`Envelope`] (RW §Links, §Meta), absolute through [`LinkBase`];
 //! - [`Amount`], [`CashAccount`]: the amount and account-identification blocks;
+//! - [`ConsentEndpoints`], [`consent_routes`]: POST / GET / DELETE of a TPP's consents;
 //! - [`core_error`]: core-banking failures as the APIs report them;
 //! - [`v3_1_11`]: consent-status wire codes of v3.1.11.
 
 pub mod body;
+mod consents;
 mod core_banking;
 mod datetime;
 mod links;
 pub mod v3_1_11;
 mod values;
 
+pub use consents::{ConsentEndpoints, consent_routes};
 pub use core_banking::core_error;
 pub use datetime::{DateTime, parse_body_datetime};
 pub use links::{Envelope, LinkBase, Links, Meta};

@@ -17,6 +17,11 @@ pub trait LinkBase {
     fn link_base(&self) -> &str {
         ""
     }
+
+    /// The absolute URL of `path_and_query`, a server-absolute path.
+    fn url(&self, path_and_query: &str) -> String {
+        format!("{}{path_and_query}", self.public_url())
+    }
 }
 
 /// `Links`.
@@ -49,7 +54,7 @@ impl Links {
 
     /// Only `Self`: the resource at `path` (under the API's [`LinkBase::link_base`]).
     pub fn to(api: &(impl LinkBase + ?Sized), path: &str) -> Self {
-        Links::self_only(format!("{}{}{path}", api.public_url(), api.link_base()))
+        Links::self_only(api.url(&format!("{}{path}", api.link_base())))
     }
 
     /// Only `Self`: the request `uri` as made (its path and query).
@@ -58,7 +63,7 @@ impl Links {
             .path_and_query()
             .map(|p| p.as_str())
             .unwrap_or_else(|| uri.path());
-        Links::self_only(format!("{}{path}", api.public_url()))
+        Links::self_only(api.url(path))
     }
 }
 

@@ -137,11 +137,6 @@ impl Cbpii {
     pub fn now(&self) -> OffsetDateTime {
         self.inner.clock.now()
     }
-
-    /// The absolute URL of `path_and_query` on this server (for `Links`).
-    pub fn url(&self, path_and_query: &str) -> String {
-        format!("{}{path_and_query}", self.inner.config.public_url)
-    }
 }
 
 impl FromRef<Cbpii> for Authz {
@@ -150,6 +145,7 @@ impl FromRef<Cbpii> for Authz {
     }
 }
 
+/// `Links` are absolute on the server's public URL (RW §Links).
 impl bascule_api_kit::LinkBase for Cbpii {
     fn public_url(&self) -> &str {
         &self.inner.config.public_url

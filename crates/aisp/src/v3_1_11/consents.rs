@@ -2,15 +2,10 @@
 //! `OBReadConsent1` body → 201 `OBReadConsentResponse1`; GET and DELETE of one consent by the
 //! client that created it (RES/aisp/account-access-consents).
 
-use axum::Json;
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::IntoResponse;
-use axum::routing::{get, post};
 use bascule_api_kit::body::{self, field_error};
 use bascule_api_kit::v3_1_11::access_consent_status;
+use bascule_api_kit::{ConsentEndpoints, consent_routes};
 use bascule_authz::AccessToken;
 use bascule_domain::Consent;
 use bascule_domain::aisp::{AccountAccessConsent, ConsentRequestError, Permission};
@@ -22,12 +17,7 @@ use super::wire::{DateTime, Links, Meta, parse_body_datetime};
 use crate::Aisp;
 
 pub(super) fn routes() -> Router<Aisp> {
-    Router::new()
-        .route("/account-access-consents", post(create))
-        .route(
-            "/account-access-consents/{ConsentId}",
-            get(read).delete(delete),
-        )
+    consent_routes::<Consents>("/account-access-consents")
 }
 
 /// `OBReadConsent1`. The schema closes the top level and `Risk`; `Data` is closed here too, so
@@ -159,38 +149,50 @@ fn parse_request(body: &[u8], now: time::OffsetDateTime) -> Result<AccountAccess
     })
 }
 
-async fn create(
-    State(aisp): State<Aisp>,
-    token: AccessToken,
-    body: Bytes,
-) -> Result<impl IntoResponse, Error> {
-    let client_id = client_credentials(&token)?;
-    let details = parse_request(&body, aisp.now())?;
-    let consent = aisp.create_consent(client_id, &details).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(response(&aisp, &consent, &details)),
-    ))
-}
+/// `/account-access-consents` of v3.1.11.
+struct Consents;
 
-async fn read(
-    State(aisp): State<Aisp>,
-    token: AccessToken,
-    Path(consent_id): Path<String>,
-) -> Result<impl IntoResponse, Error> {
-    let client_id = client_credentials(&token)?;
-    let (consent, details) = aisp.consent_of_client(client_id, &consent_id).await?;
-    Ok(Json(response(&aisp, &consent, &details)))
-}
+impl ConsentEndpoints for Consents {
+    type State = Aisp;
+    type Client = AccessToken;
+    type Details = AccountAccessConsent;
+    type Response = ObReadConsentResponse1;
 
-async fn delete(
-    State(aisp): State<Aisp>,
-    token: AccessToken,
-    Path(consent_id): Path<String>,
-) -> Result<impl IntoResponse, Error> {
-    let client_id = client_credentials(&token)?;
-    aisp.delete_consent(client_id, &consent_id).await?;
-    Ok(StatusCode::NO_CONTENT)
+    fn client_id(token: &AccessToken) -> Result<&str, Error> {
+        client_credentials(token)
+    }
+
+    fn parse(aisp: &Aisp, body: &[u8]) -> Result<AccountAccessConsent, Error> {
+        parse_request(body, aisp.now())
+    }
+
+    async fn create(
+        aisp: &Aisp,
+        client_id: &str,
+        details: &AccountAccessConsent,
+    ) -> Result<Consent, Error> {
+        aisp.create_consent(client_id, details).await
+    }
+
+    async fn read(
+        aisp: &Aisp,
+        client_id: &str,
+        consent_id: &str,
+    ) -> Result<(Consent, AccountAccessConsent), Error> {
+        aisp.consent_of_client(client_id, consent_id).await
+    }
+
+    async fn delete(aisp: &Aisp, client_id: &str, consent_id: &str) -> Result<(), Error> {
+        aisp.delete_consent(client_id, consent_id).await
+    }
+
+    fn render(
+        aisp: &Aisp,
+        consent: &Consent,
+        details: &AccountAccessConsent,
+    ) -> ObReadConsentResponse1 {
+        response(aisp, consent, details)
+    }
 }
 
 #[cfg(test)]

@@ -22,6 +22,7 @@ use axum::Router;
 use axum::extract::{OriginalUri, Path, Query, State};
 use axum::http::Uri;
 use axum::routing::get;
+use bascule_api_kit::LinkBase;
 use bascule_domain::aisp::Level;
 use bascule_domain::{AccountId, CreditDebit, Currency, Transaction, TransactionStatus};
 use bascule_http::Error;

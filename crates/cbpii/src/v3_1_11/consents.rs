@@ -2,17 +2,12 @@
 //! `OBFundsConfirmationConsent1` body → 201 `OBFundsConfirmationConsentResponse1`; GET and
 //! DELETE of one consent by the client that created it (RES/cbpii/funds-confirmation-consent).
 
-use axum::Json;
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::IntoResponse;
-use axum::routing::{get, post};
 use bascule_api_kit::body::{self, field_error, text};
 use bascule_api_kit::v3_1_11::access_consent_status;
 use bascule_api_kit::{
-    CashAccount, DateTime, Links, Meta, SORT_CODE_ACCOUNT_NUMBER as SCAN, parse_body_datetime,
+    CashAccount, ConsentEndpoints, DateTime, Links, Meta, SORT_CODE_ACCOUNT_NUMBER as SCAN,
+    consent_routes, parse_body_datetime,
 };
 use bascule_authz::AccessToken;
 use bascule_domain::{Consent, ConsentKind, SortCodeAccountNumber};
@@ -25,12 +20,7 @@ use crate::Cbpii;
 use crate::consents::{DebtorAccount, FundsConfirmationConsent};
 
 pub(super) fn routes() -> Router<Cbpii> {
-    Router::new()
-        .route("/funds-confirmation-consents", post(create))
-        .route(
-            "/funds-confirmation-consents/{ConsentId}",
-            get(read).delete(delete),
-        )
+    consent_routes::<Consents>("/funds-confirmation-consents")
 }
 
 /// The other schemes `OBFundsConfirmationConsent1` names: valid, but no Bascule account has one.
@@ -193,38 +183,50 @@ fn parse_request(raw: &[u8], now: OffsetDateTime) -> Result<FundsConfirmationCon
     })
 }
 
-async fn create(
-    State(cbpii): State<Cbpii>,
-    token: AccessToken,
-    body: Bytes,
-) -> Result<impl IntoResponse, Error> {
-    let client_id = client_credentials(&token)?;
-    let request = parse_request(&body, cbpii.now())?;
-    let consent = cbpii.create_consent(client_id, &request).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(response(&cbpii, &consent, &request)),
-    ))
-}
+/// `/funds-confirmation-consents` of v3.1.11.
+struct Consents;
 
-async fn read(
-    State(cbpii): State<Cbpii>,
-    token: AccessToken,
-    Path(consent_id): Path<String>,
-) -> Result<impl IntoResponse, Error> {
-    let client_id = client_credentials(&token)?;
-    let (consent, details) = cbpii.consent_of_client(client_id, &consent_id).await?;
-    Ok(Json(response(&cbpii, &consent, &details)))
-}
+impl ConsentEndpoints for Consents {
+    type State = Cbpii;
+    type Client = AccessToken;
+    type Details = FundsConfirmationConsent;
+    type Response = ConsentResponse;
 
-async fn delete(
-    State(cbpii): State<Cbpii>,
-    token: AccessToken,
-    Path(consent_id): Path<String>,
-) -> Result<impl IntoResponse, Error> {
-    let client_id = client_credentials(&token)?;
-    cbpii.delete_consent(client_id, &consent_id).await?;
-    Ok(StatusCode::NO_CONTENT)
+    fn client_id(token: &AccessToken) -> Result<&str, Error> {
+        client_credentials(token)
+    }
+
+    fn parse(cbpii: &Cbpii, body: &[u8]) -> Result<FundsConfirmationConsent, Error> {
+        parse_request(body, cbpii.now())
+    }
+
+    async fn create(
+        cbpii: &Cbpii,
+        client_id: &str,
+        details: &FundsConfirmationConsent,
+    ) -> Result<Consent, Error> {
+        cbpii.create_consent(client_id, details).await
+    }
+
+    async fn read(
+        cbpii: &Cbpii,
+        client_id: &str,
+        consent_id: &str,
+    ) -> Result<(Consent, FundsConfirmationConsent), Error> {
+        cbpii.consent_of_client(client_id, consent_id).await
+    }
+
+    async fn delete(cbpii: &Cbpii, client_id: &str, consent_id: &str) -> Result<(), Error> {
+        cbpii.delete_consent(client_id, consent_id).await
+    }
+
+    fn render(
+        cbpii: &Cbpii,
+        consent: &Consent,
+        details: &FundsConfirmationConsent,
+    ) -> ConsentResponse {
+        response(cbpii, consent, details)
+    }
 }
 
 #[cfg(test)]
