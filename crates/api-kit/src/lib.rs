@@ -2,6 +2,7 @@
 //! (CBPII) APIs speak the same way, written once so each API crate keeps only its own
 //! resources, and a new wire version (v4.0) is a mapping beside the old one.
 //!
+//! - [`open_banking`]: the request-header rules and OB error format around every route;
 //! - [`body`]: strict request bodies — unknown fields refused by the wire type
 //!   (`#[serde(deny_unknown_fields)]`), each problem a typed OB error with its JSON path;
 //! - [`DateTime`] and [`parse_body_datetime`] (RW §Date Formats);
@@ -16,6 +17,7 @@ mod consents;
 mod core_banking;
 mod datetime;
 mod links;
+mod router;
 pub mod v3_1_11;
 mod values;
 
@@ -23,4 +25,5 @@ pub use consents::{ConsentEndpoints, consent_routes};
 pub use core_banking::core_error;
 pub use datetime::{DateTime, parse_body_datetime};
 pub use links::{Envelope, LinkBase, Links, Meta};
+pub use router::open_banking;
 pub use values::{Amount, CashAccount, SORT_CODE_ACCOUNT_NUMBER};

@@ -41,18 +41,15 @@
 mod access;
 mod confirmations;
 mod consents;
-use bascule_http::ob_headers as headers;
 pub mod v3_1_11;
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::FromRef;
-use axum::middleware::{from_fn, from_fn_with_state};
 use bascule_authz::Authz;
 use bascule_core_banking::SharedCoreBanking;
 use bascule_domain::Clock;
-use bascule_http::{ErrorFormat, error_format};
 use bascule_store::Store;
 use time::OffsetDateTime;
 
@@ -112,10 +109,7 @@ impl Cbpii {
 
     /// Every CBPII route of every served version, speaking Open Banking errors.
     pub fn router<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
-        v3_1_11::router()
-            .route_layer(from_fn(headers::check_request_headers))
-            .route_layer(from_fn_with_state(ErrorFormat::OpenBanking, error_format))
-            .with_state(self.clone())
+        bascule_api_kit::open_banking(v3_1_11::router()).with_state(self.clone())
     }
 
     pub fn authz(&self) -> &Authz {
