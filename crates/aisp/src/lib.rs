@@ -24,9 +24,12 @@
 //!                             client (the rules come from the domain)
 //!   v3_1_11/                  the v3.1.11 wire mapping, base `/open-banking/v3.1/aisp`
 //!     mod.rs                  router: merges each resource module's `routes()`
-//!     wire.rs                 shared wire types: Links, Meta, DateTime (+00:00), Amount,
-//!                             ObAccount identification blocks
-//!     consents.rs             /account-access-consents[/{ConsentId}]
+//!     wire.rs                 the wire vocabulary: the API kit's Links, Meta, DateTime,
+//!                             Amount, CashAccount, and OBCreditDebitCode
+//!     consents.rs             /account-access-consents[/{ConsentId}] (the handlers are the
+//!                             API kit's `consent_routes`)
+//!     per_account.rs          `AccountResource`: the bulk `/{resource}` and per-account
+//!                             `/accounts/{AccountId}/{resource}` routes most resources share
 //!     accounts.rs             /accounts[/{AccountId}]
 //!     balances.rs             /balances, /accounts/{AccountId}/balances
 //!     parties.rs              /party, /accounts/{AccountId}/party|parties
@@ -69,13 +72,13 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::FromRef;
-use axum::middleware::{from_fn, from_fn_with_state};
 use bascule_authz::Authz;
-use bascule_core_banking::{CoreBankingError, SharedCoreBanking};
+use bascule_core_banking::SharedCoreBanking;
 use bascule_domain::Clock;
-use bascule_http::{Error, ErrorFormat, ObErrorCode, error_format};
 use bascule_store::Store;
 use time::OffsetDateTime;
+
+pub(crate) use bascule_api_kit::core_error;
 
 pub use access::Access;
 pub use unattended::UnattendedAccess;
@@ -178,10 +181,7 @@ impl Aisp {
 
     /// Every AIS route of every served version, speaking Open Banking errors.
     pub fn router<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
-        v3_1_11::router()
-            .route_layer(from_fn(headers::check_request_headers))
-            .route_layer(from_fn_with_state(ErrorFormat::OpenBanking, error_format))
-            .with_state(self.clone())
+        bascule_api_kit::open_banking(v3_1_11::router()).with_state(self.clone())
     }
 
     pub fn authz(&self) -> &Authz {
@@ -203,11 +203,6 @@ impl Aisp {
     pub fn now(&self) -> OffsetDateTime {
         self.inner.clock.now()
     }
-
-    /// The absolute URL of `path_and_query` on this server (for `Links`).
-    pub fn url(&self, path_and_query: &str) -> String {
-        format!("{}{path_and_query}", self.inner.config.public_url)
-    }
 }
 
 impl FromRef<Aisp> for Authz {
@@ -216,15 +211,10 @@ impl FromRef<Aisp> for Authz {
     }
 }
 
-/// Core-banking failures as the API reports them: an unknown record is the client's mistake
-/// (400 `UK.OBIE.Resource.NotFound`, RW §HTTP Status Codes); the rest are ours.
-pub(crate) fn core_error(e: CoreBankingError) -> Error {
-    match e {
-        CoreBankingError::NotFound(what) => {
-            Error::bad_request(ObErrorCode::ResourceNotFound, format!("No such {what}"))
-        }
-        CoreBankingError::Unavailable(detail) => Error::Unavailable(detail),
-        other => Error::internal(other),
+/// `Links` are absolute on the server's public URL (RW §Links).
+impl bascule_api_kit::LinkBase for Aisp {
+    fn public_url(&self) -> &str {
+        &self.inner.config.public_url
     }
 }
 

@@ -18,9 +18,9 @@ use bascule_http::{Error, ObErrorCode};
 use bascule_store::sqlx;
 use time::OffsetDateTime;
 
-use crate::body::field_error;
 use crate::consents::FundsConfirmationConsent;
 use crate::{Cbpii, core_error};
+use bascule_api_kit::body::field_error;
 
 /// A funds-confirmation request, parsed by a wire version.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -21,12 +21,9 @@
 //!                             must be its DebtorAccount, currency GBP, then
 //!                             CoreBanking::check_funds (available balance, arranged overdraft
 //!                             included) → yes/no, stored in `cbpii_funds_confirmations`
-//!   body.rs                   strict JSON body reading: unknown fields → Field.Unexpected,
-//!                             missing → Field.Missing, bad values → Field.Invalid, each with
-//!                             its exact path
-//!   v3_1_11/                  the v3.1.11 wire mapping, base `/open-banking/v3.1/cbpii`
+//!   v3_1_11/                  the v3.1.11 wire mapping, base `/open-banking/v3.1/cbpii`; strict
+//!                             bodies, DateTime, Links and Meta come from `bascule_api_kit`
 //!     mod.rs                  router
-//!     wire.rs                 DateTime (+00:00), body date-times, Links, Meta
 //!     consents.rs             /funds-confirmation-consents[/{ConsentId}]
 //!     funds_confirmations.rs  /funds-confirmations
 //! ```
@@ -42,23 +39,21 @@
 //! - `WWW-Authenticate: Bearer error="invalid_token"` with 401.
 
 mod access;
-mod body;
 mod confirmations;
 mod consents;
-use bascule_http::ob_headers as headers;
 pub mod v3_1_11;
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::FromRef;
-use axum::middleware::{from_fn, from_fn_with_state};
 use bascule_authz::Authz;
-use bascule_core_banking::{CoreBankingError, SharedCoreBanking};
+use bascule_core_banking::SharedCoreBanking;
 use bascule_domain::Clock;
-use bascule_http::{Error, ErrorFormat, ObErrorCode, error_format};
 use bascule_store::Store;
 use time::OffsetDateTime;
+
+pub(crate) use bascule_api_kit::core_error;
 
 pub use access::FundsAccess;
 pub use confirmations::{FundsCheck, FundsConfirmation};
@@ -114,10 +109,7 @@ impl Cbpii {
 
     /// Every CBPII route of every served version, speaking Open Banking errors.
     pub fn router<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
-        v3_1_11::router()
-            .route_layer(from_fn(headers::check_request_headers))
-            .route_layer(from_fn_with_state(ErrorFormat::OpenBanking, error_format))
-            .with_state(self.clone())
+        bascule_api_kit::open_banking(v3_1_11::router()).with_state(self.clone())
     }
 
     pub fn authz(&self) -> &Authz {
@@ -139,11 +131,6 @@ impl Cbpii {
     pub fn now(&self) -> OffsetDateTime {
         self.inner.clock.now()
     }
-
-    /// The absolute URL of `path_and_query` on this server (for `Links`).
-    pub fn url(&self, path_and_query: &str) -> String {
-        format!("{}{path_and_query}", self.inner.config.public_url)
-    }
 }
 
 impl FromRef<Cbpii> for Authz {
@@ -152,14 +139,9 @@ impl FromRef<Cbpii> for Authz {
     }
 }
 
-/// Core-banking failures as the API reports them: an unknown record is the client's mistake
-/// (400 `UK.OBIE.Resource.NotFound`); the rest are ours.
-pub(crate) fn core_error(e: CoreBankingError) -> Error {
-    match e {
-        CoreBankingError::NotFound(what) => {
-            Error::bad_request(ObErrorCode::ResourceNotFound, format!("No such {what}"))
-        }
-        CoreBankingError::Unavailable(detail) => Error::Unavailable(detail),
-        other => Error::internal(other),
+/// `Links` are absolute on the server's public URL (RW §Links).
+impl bascule_api_kit::LinkBase for Cbpii {
+    fn public_url(&self) -> &str {
+        &self.inner.config.public_url
     }
 }

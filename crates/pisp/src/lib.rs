@@ -75,9 +75,9 @@ use axum::Router;
 use axum::extract::FromRef;
 use axum::middleware::{from_fn, from_fn_with_state};
 use bascule_authz::Authz;
-use bascule_core_banking::{CoreBankingError, SharedCoreBanking};
+use bascule_core_banking::SharedCoreBanking;
 use bascule_domain::Clock;
-use bascule_http::{Error, ErrorFormat, ObErrorCode, error_format};
+use bascule_http::{Error, ErrorFormat, error_format};
 use bascule_registration::Registrar;
 use bascule_store::Store;
 use time::OffsetDateTime;
@@ -206,16 +206,7 @@ impl FromRef<Pisp> for Authz {
     }
 }
 
-/// Core-banking failures as the API reports them.
-pub(crate) fn core_error(e: CoreBankingError) -> Error {
-    match e {
-        CoreBankingError::NotFound(what) => {
-            Error::bad_request(ObErrorCode::ResourceNotFound, format!("No such {what}"))
-        }
-        CoreBankingError::Unavailable(detail) => Error::Unavailable(detail),
-        other => Error::internal(other),
-    }
-}
+pub(crate) use bascule_api_kit::core_error;
 
 /// A database failure: ours, never the client's.
 pub(crate) fn db_error(e: impl std::fmt::Display) -> Error {

@@ -2,23 +2,19 @@
 //! `ReadBalances`). Each account shows its `InterimBooked` and `InterimAvailable` balances; an
 //! arranged overdraft is a `Pre-Agreed` credit line included in the available balance.
 
-use axum::Json;
 use axum::Router;
-use axum::extract::{OriginalUri, Path, State};
-use axum::routing::get;
 use bascule_core_banking::AccountBalance;
 use bascule_domain::AccountId;
 use bascule_domain::aisp::Permission;
 use bascule_http::Error;
 use serde::Serialize;
 
-use super::wire::{Amount, DateTime, Envelope, credit_debit};
+use super::per_account::{self, AccountResource};
+use super::wire::{Amount, DateTime, credit_debit};
 use crate::{Access, Aisp, core_error};
 
 pub(super) fn routes() -> Router<Aisp> {
-    Router::new()
-        .route("/balances", get(bulk))
-        .route("/accounts/{AccountId}/balances", get(of_account))
+    per_account::routes::<Balances>()
 }
 
 #[derive(Debug, Serialize)]
@@ -76,42 +72,28 @@ fn map(balance: &AccountBalance) -> [ObBalance; 2] {
     ]
 }
 
-async fn balances(
-    aisp: &Aisp,
-    uri: &axum::http::Uri,
-    ids: &[AccountId],
-) -> Result<Json<Envelope<BalanceData>>, Error> {
-    let found = aisp
-        .core_banking()
-        .balances(ids)
-        .await
-        .map_err(core_error)?;
-    let balance = found.iter().flat_map(map).collect();
-    Ok(Json(Envelope::single(aisp, uri, BalanceData { balance })))
-}
+/// `OBReadBalance1`.
+struct Balances;
 
-async fn bulk(
-    State(aisp): State<Aisp>,
-    OriginalUri(uri): OriginalUri,
-    access: Access,
-) -> Result<Json<Envelope<BalanceData>>, Error> {
-    access.require_that(
-        access.permissions.contains(Permission::ReadBalances),
-        "ReadBalances",
-    )?;
-    balances(&aisp, &uri, access.accounts()).await
-}
+impl AccountResource for Balances {
+    const PATH: &'static str = "/balances";
+    type Grant = ();
+    type Data = BalanceData;
 
-async fn of_account(
-    State(aisp): State<Aisp>,
-    OriginalUri(uri): OriginalUri,
-    access: Access,
-    Path(account_id): Path<String>,
-) -> Result<Json<Envelope<BalanceData>>, Error> {
-    access.require_that(
-        access.permissions.contains(Permission::ReadBalances),
-        "ReadBalances",
-    )?;
-    let account = access.account(&aisp, &account_id).await?;
-    balances(&aisp, &uri, std::slice::from_ref(&account.id)).await
+    fn grant(access: &Access) -> Result<(), Error> {
+        access.require_that(
+            access.permissions.contains(Permission::ReadBalances),
+            "ReadBalances",
+        )
+    }
+
+    async fn read(aisp: &Aisp, (): (), accounts: &[AccountId]) -> Result<BalanceData, Error> {
+        let found = aisp
+            .core_banking()
+            .balances(accounts)
+            .await
+            .map_err(core_error)?;
+        let balance = found.iter().flat_map(map).collect();
+        Ok(BalanceData { balance })
+    }
 }

@@ -3,23 +3,18 @@
 //! reference); Detail adds who and where: the `CreditorAccount` with its name
 //! (RES/aisp/beneficiaries §Permission Codes).
 
-use axum::Json;
 use axum::Router;
-use axum::extract::{OriginalUri, Path, State};
-use axum::http::Uri;
-use axum::routing::get;
 use bascule_domain::aisp::Level;
 use bascule_domain::{AccountId, Beneficiary};
 use bascule_http::Error;
 use serde::Serialize;
 
-use super::wire::{CashAccount, Envelope};
+use super::per_account::{self, AccountResource};
+use super::wire::CashAccount;
 use crate::{Access, Aisp, core_error};
 
 pub(super) fn routes() -> Router<Aisp> {
-    Router::new()
-        .route("/beneficiaries", get(bulk))
-        .route("/accounts/{AccountId}/beneficiaries", get(of_account))
+    per_account::routes::<Beneficiaries>()
 }
 
 #[derive(Debug, Serialize)]
@@ -60,48 +55,32 @@ fn map(b: &Beneficiary, level: Level) -> ObBeneficiary5 {
     }
 }
 
-fn level(access: &Access) -> Result<Level, Error> {
-    access.require(
-        access.permissions.beneficiaries(),
-        "ReadBeneficiariesBasic or ReadBeneficiariesDetail",
-    )
-}
+/// `OBReadBeneficiary5`.
+struct Beneficiaries;
 
-async fn respond(
-    aisp: &Aisp,
-    uri: &Uri,
-    level: Level,
-    accounts: &[AccountId],
-) -> Result<Json<Envelope<BeneficiaryData>>, Error> {
-    let found = aisp
-        .core_banking()
-        .beneficiaries(accounts)
-        .await
-        .map_err(core_error)?;
-    let beneficiary = found.iter().map(|b| map(b, level)).collect();
-    Ok(Json(Envelope::single(
-        aisp,
-        uri,
-        BeneficiaryData { beneficiary },
-    )))
-}
+impl AccountResource for Beneficiaries {
+    const PATH: &'static str = "/beneficiaries";
+    type Grant = Level;
+    type Data = BeneficiaryData;
 
-async fn bulk(
-    State(aisp): State<Aisp>,
-    OriginalUri(uri): OriginalUri,
-    access: Access,
-) -> Result<Json<Envelope<BeneficiaryData>>, Error> {
-    let level = level(&access)?;
-    respond(&aisp, &uri, level, access.accounts()).await
-}
+    fn grant(access: &Access) -> Result<Level, Error> {
+        access.require(
+            access.permissions.beneficiaries(),
+            "ReadBeneficiariesBasic or ReadBeneficiariesDetail",
+        )
+    }
 
-async fn of_account(
-    State(aisp): State<Aisp>,
-    OriginalUri(uri): OriginalUri,
-    access: Access,
-    Path(account_id): Path<String>,
-) -> Result<Json<Envelope<BeneficiaryData>>, Error> {
-    let level = level(&access)?;
-    let account = access.account(&aisp, &account_id).await?;
-    respond(&aisp, &uri, level, std::slice::from_ref(&account.id)).await
+    async fn read(
+        aisp: &Aisp,
+        level: Level,
+        accounts: &[AccountId],
+    ) -> Result<BeneficiaryData, Error> {
+        let found = aisp
+            .core_banking()
+            .beneficiaries(accounts)
+            .await
+            .map_err(core_error)?;
+        let beneficiary = found.iter().map(|b| map(b, level)).collect();
+        Ok(BeneficiaryData { beneficiary })
+    }
 }

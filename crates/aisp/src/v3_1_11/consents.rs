@@ -2,17 +2,14 @@
 //! `OBReadConsent1` body → 201 `OBReadConsentResponse1`; GET and DELETE of one consent by the
 //! client that created it (RES/aisp/account-access-consents).
 
-use axum::Json;
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::IntoResponse;
-use axum::routing::{get, post};
+use bascule_api_kit::body::{self, field_error};
+use bascule_api_kit::v3_1_11::access_consent_status;
+use bascule_api_kit::{ConsentEndpoints, consent_routes};
 use bascule_authz::AccessToken;
+use bascule_domain::Consent;
 use bascule_domain::aisp::{AccountAccessConsent, ConsentRequestError, Permission};
-use bascule_domain::{Consent, ConsentStatus};
-use bascule_http::{Error, ObErrorCode, ObErrorDetail};
+use bascule_http::{Error, ObErrorCode};
 use serde::{Deserialize, Serialize};
 
 use super::BASE;
@@ -20,12 +17,7 @@ use super::wire::{DateTime, Links, Meta, parse_body_datetime};
 use crate::Aisp;
 
 pub(super) fn routes() -> Router<Aisp> {
-    Router::new()
-        .route("/account-access-consents", post(create))
-        .route(
-            "/account-access-consents/{ConsentId}",
-            get(read).delete(delete),
-        )
+    consent_routes::<Consents>("/account-access-consents")
 }
 
 /// `OBReadConsent1`. The schema closes the top level and `Risk`; `Data` is closed here too, so
@@ -79,30 +71,16 @@ struct ConsentResponseData {
     transaction_to_date_time: Option<DateTime>,
 }
 
-/// v3.1.11's four statuses. It has no Expired: a consent that expired after authorisation still
-/// reads Authorised (its ExpirationDateTime tells), one that expired waiting reads Rejected.
-fn status(consent: &Consent) -> &'static str {
-    match consent.status {
-        ConsentStatus::AwaitingAuthorisation => "AwaitingAuthorisation",
-        ConsentStatus::Authorised => "Authorised",
-        ConsentStatus::Rejected => "Rejected",
-        ConsentStatus::Revoked | ConsentStatus::Consumed => "Revoked",
-        ConsentStatus::Expired if consent.authorised_at.is_some() => "Authorised",
-        ConsentStatus::Expired => "Rejected",
-    }
-}
-
 fn response(
     aisp: &Aisp,
     consent: &Consent,
     details: &AccountAccessConsent,
 ) -> ObReadConsentResponse1 {
-    let self_url = aisp.url(&format!("{BASE}/account-access-consents/{}", consent.id));
     ObReadConsentResponse1 {
         data: ConsentResponseData {
             consent_id: consent.id.to_string(),
             creation_date_time: consent.created_at.into(),
-            status: status(consent),
+            status: access_consent_status(consent),
             status_update_date_time: consent.status_updated_at.into(),
             permissions: details.permissions.iter().map(Permission::as_str).collect(),
             expiration_date_time: details.expiration.map(DateTime),
@@ -110,13 +88,10 @@ fn response(
             transaction_to_date_time: details.transaction_to.map(DateTime),
         },
         risk: ObRisk2::default(),
-        links: Links {
-            self_: self_url,
-            first: None,
-            prev: None,
-            next: None,
-            last: None,
-        },
+        links: Links::to(
+            aisp,
+            &format!("{BASE}/account-access-consents/{}", consent.id),
+        ),
         meta: Meta::default(),
     }
 }
@@ -133,40 +108,9 @@ fn client_credentials(token: &AccessToken) -> Result<&str, Error> {
     Ok(token.client_id())
 }
 
-fn field_error(code: ObErrorCode, message: impl Into<String>, path: &str) -> Error {
-    Error::BadRequest(vec![ObErrorDetail::new(code, message).at(path)])
-}
-
 /// The body as the domain's consent request, or 400 with the OB code of the first problem.
 fn parse_request(body: &[u8], now: time::OffsetDateTime) -> Result<AccountAccessConsent, Error> {
-    let request: ObReadConsent1 = serde_json::from_slice(body).map_err(|e| {
-        let message = e.to_string();
-        if e.is_syntax() || e.is_eof() {
-            Error::bad_request(
-                ObErrorCode::ResourceInvalidFormat,
-                "The body is not valid JSON",
-            )
-        } else if let Some(rest) = message.strip_prefix("unknown field `") {
-            let field = rest.split('`').next().unwrap_or("");
-            field_error(
-                ObErrorCode::FieldUnexpected,
-                format!("Unexpected field {field}"),
-                field,
-            )
-        } else if let Some(rest) = message.strip_prefix("missing field `") {
-            let field = rest.split('`').next().unwrap_or("");
-            field_error(
-                ObErrorCode::FieldMissing,
-                format!("Missing field {field}"),
-                field,
-            )
-        } else {
-            Error::bad_request(
-                ObErrorCode::FieldInvalid,
-                "The body does not match OBReadConsent1",
-            )
-        }
-    })?;
+    let request: ObReadConsent1 = body::parse(body, "OBReadConsent1")?;
     let data = request.data;
     let mut permissions = Vec::with_capacity(data.permissions.len());
     for raw in &data.permissions {
@@ -205,38 +149,50 @@ fn parse_request(body: &[u8], now: time::OffsetDateTime) -> Result<AccountAccess
     })
 }
 
-async fn create(
-    State(aisp): State<Aisp>,
-    token: AccessToken,
-    body: Bytes,
-) -> Result<impl IntoResponse, Error> {
-    let client_id = client_credentials(&token)?;
-    let details = parse_request(&body, aisp.now())?;
-    let consent = aisp.create_consent(client_id, &details).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(response(&aisp, &consent, &details)),
-    ))
-}
+/// `/account-access-consents` of v3.1.11.
+struct Consents;
 
-async fn read(
-    State(aisp): State<Aisp>,
-    token: AccessToken,
-    Path(consent_id): Path<String>,
-) -> Result<impl IntoResponse, Error> {
-    let client_id = client_credentials(&token)?;
-    let (consent, details) = aisp.consent_of_client(client_id, &consent_id).await?;
-    Ok(Json(response(&aisp, &consent, &details)))
-}
+impl ConsentEndpoints for Consents {
+    type State = Aisp;
+    type Client = AccessToken;
+    type Details = AccountAccessConsent;
+    type Response = ObReadConsentResponse1;
 
-async fn delete(
-    State(aisp): State<Aisp>,
-    token: AccessToken,
-    Path(consent_id): Path<String>,
-) -> Result<impl IntoResponse, Error> {
-    let client_id = client_credentials(&token)?;
-    aisp.delete_consent(client_id, &consent_id).await?;
-    Ok(StatusCode::NO_CONTENT)
+    fn client_id(token: &AccessToken) -> Result<&str, Error> {
+        client_credentials(token)
+    }
+
+    fn parse(aisp: &Aisp, body: &[u8]) -> Result<AccountAccessConsent, Error> {
+        parse_request(body, aisp.now())
+    }
+
+    async fn create(
+        aisp: &Aisp,
+        client_id: &str,
+        details: &AccountAccessConsent,
+    ) -> Result<Consent, Error> {
+        aisp.create_consent(client_id, details).await
+    }
+
+    async fn read(
+        aisp: &Aisp,
+        client_id: &str,
+        consent_id: &str,
+    ) -> Result<(Consent, AccountAccessConsent), Error> {
+        aisp.consent_of_client(client_id, consent_id).await
+    }
+
+    async fn delete(aisp: &Aisp, client_id: &str, consent_id: &str) -> Result<(), Error> {
+        aisp.delete_consent(client_id, consent_id).await
+    }
+
+    fn render(
+        aisp: &Aisp,
+        consent: &Consent,
+        details: &AccountAccessConsent,
+    ) -> ObReadConsentResponse1 {
+        response(aisp, consent, details)
+    }
 }
 
 #[cfg(test)]

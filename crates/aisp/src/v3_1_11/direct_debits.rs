@@ -1,24 +1,19 @@
 //! `/direct-debits` and `/accounts/{AccountId}/direct-debits` (v3.1.11, `OBReadDirectDebit2`,
 //! needs `ReadDirectDebits`): each mandate with its originator, status and the last collection.
 
-use axum::Json;
 use axum::Router;
-use axum::extract::{OriginalUri, Path, State};
-use axum::http::Uri;
-use axum::routing::get;
 use bascule_domain::aisp::Permission;
 use bascule_domain::{AccountId, DirectDebitMandate, MandateStatus};
 use bascule_http::Error;
 use serde::Serialize;
 
+use super::per_account::{self, AccountResource};
 use super::transactions::{currencies, currency_of};
-use super::wire::{Amount, DateTime, Envelope};
+use super::wire::{Amount, DateTime};
 use crate::{Access, Aisp, core_error};
 
 pub(super) fn routes() -> Router<Aisp> {
-    Router::new()
-        .route("/direct-debits", get(bulk))
-        .route("/accounts/{AccountId}/direct-debits", get(of_account))
+    per_account::routes::<DirectDebits>()
 }
 
 #[derive(Debug, Serialize)]
@@ -57,51 +52,32 @@ fn map(d: &DirectDebitMandate, currency: bascule_domain::Currency) -> ObDirectDe
     }
 }
 
-fn require(access: &Access) -> Result<(), Error> {
-    access.require_that(
-        access.permissions.contains(Permission::ReadDirectDebits),
-        "ReadDirectDebits",
-    )
-}
+/// `OBReadDirectDebit2`.
+struct DirectDebits;
 
-async fn respond(
-    aisp: &Aisp,
-    uri: &Uri,
-    accounts: &[AccountId],
-) -> Result<Json<Envelope<DirectDebitData>>, Error> {
-    let found = aisp
-        .core_banking()
-        .direct_debits(accounts)
-        .await
-        .map_err(core_error)?;
-    let currencies = currencies(aisp, accounts).await?;
-    let direct_debit = found
-        .iter()
-        .map(|d| map(d, currency_of(&currencies, &d.account_id)))
-        .collect();
-    Ok(Json(Envelope::single(
-        aisp,
-        uri,
-        DirectDebitData { direct_debit },
-    )))
-}
+impl AccountResource for DirectDebits {
+    const PATH: &'static str = "/direct-debits";
+    type Grant = ();
+    type Data = DirectDebitData;
 
-async fn bulk(
-    State(aisp): State<Aisp>,
-    OriginalUri(uri): OriginalUri,
-    access: Access,
-) -> Result<Json<Envelope<DirectDebitData>>, Error> {
-    require(&access)?;
-    respond(&aisp, &uri, access.accounts()).await
-}
+    fn grant(access: &Access) -> Result<(), Error> {
+        access.require_that(
+            access.permissions.contains(Permission::ReadDirectDebits),
+            "ReadDirectDebits",
+        )
+    }
 
-async fn of_account(
-    State(aisp): State<Aisp>,
-    OriginalUri(uri): OriginalUri,
-    access: Access,
-    Path(account_id): Path<String>,
-) -> Result<Json<Envelope<DirectDebitData>>, Error> {
-    require(&access)?;
-    let account = access.account(&aisp, &account_id).await?;
-    respond(&aisp, &uri, std::slice::from_ref(&account.id)).await
+    async fn read(aisp: &Aisp, (): (), accounts: &[AccountId]) -> Result<DirectDebitData, Error> {
+        let found = aisp
+            .core_banking()
+            .direct_debits(accounts)
+            .await
+            .map_err(core_error)?;
+        let currencies = currencies(aisp, accounts).await?;
+        let direct_debit = found
+            .iter()
+            .map(|d| map(d, currency_of(&currencies, &d.account_id)))
+            .collect();
+        Ok(DirectDebitData { direct_debit })
+    }
 }

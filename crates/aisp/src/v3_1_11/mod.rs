@@ -10,6 +10,7 @@ mod consents;
 mod direct_debits;
 mod offers;
 mod parties;
+mod per_account;
 mod products;
 mod scheduled_payments;
 mod standing_orders;

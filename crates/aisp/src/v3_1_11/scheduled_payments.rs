@@ -4,25 +4,20 @@
 //! much; Detail adds the payee's `CreditorAccount` (RES/aisp/scheduled-payments §Permission
 //! Codes). `ScheduledType` is `Execution`: the date is when the bank sends the money.
 
-use axum::Json;
 use axum::Router;
-use axum::extract::{OriginalUri, Path, State};
-use axum::http::Uri;
-use axum::routing::get;
 use bascule_domain::aisp::Level;
 use bascule_domain::{AccountId, Currency, ScheduledPayment};
 use bascule_http::Error;
 use serde::Serialize;
 
+use super::per_account::{self, AccountResource};
 use super::standing_orders::day;
 use super::transactions::{currencies, currency_of};
-use super::wire::{Amount, CashAccount, DateTime, Envelope};
+use super::wire::{Amount, CashAccount, DateTime};
 use crate::{Access, Aisp, core_error};
 
 pub(super) fn routes() -> Router<Aisp> {
-    Router::new()
-        .route("/scheduled-payments", get(bulk))
-        .route("/accounts/{AccountId}/scheduled-payments", get(of_account))
+    per_account::routes::<ScheduledPayments>()
 }
 
 #[derive(Debug, Serialize)]
@@ -64,52 +59,36 @@ fn map(sp: &ScheduledPayment, level: Level, currency: Currency) -> ObScheduledPa
     }
 }
 
-fn level(access: &Access) -> Result<Level, Error> {
-    access.require(
-        access.permissions.scheduled_payments(),
-        "ReadScheduledPaymentsBasic or ReadScheduledPaymentsDetail",
-    )
-}
+/// `OBReadScheduledPayment3`.
+struct ScheduledPayments;
 
-async fn respond(
-    aisp: &Aisp,
-    uri: &Uri,
-    level: Level,
-    accounts: &[AccountId],
-) -> Result<Json<Envelope<ScheduledPaymentData>>, Error> {
-    let found = aisp
-        .core_banking()
-        .scheduled_payments(accounts)
-        .await
-        .map_err(core_error)?;
-    let currencies = currencies(aisp, accounts).await?;
-    let scheduled_payment = found
-        .iter()
-        .map(|sp| map(sp, level, currency_of(&currencies, &sp.account_id)))
-        .collect();
-    Ok(Json(Envelope::single(
-        aisp,
-        uri,
-        ScheduledPaymentData { scheduled_payment },
-    )))
-}
+impl AccountResource for ScheduledPayments {
+    const PATH: &'static str = "/scheduled-payments";
+    type Grant = Level;
+    type Data = ScheduledPaymentData;
 
-async fn bulk(
-    State(aisp): State<Aisp>,
-    OriginalUri(uri): OriginalUri,
-    access: Access,
-) -> Result<Json<Envelope<ScheduledPaymentData>>, Error> {
-    let level = level(&access)?;
-    respond(&aisp, &uri, level, access.accounts()).await
-}
+    fn grant(access: &Access) -> Result<Level, Error> {
+        access.require(
+            access.permissions.scheduled_payments(),
+            "ReadScheduledPaymentsBasic or ReadScheduledPaymentsDetail",
+        )
+    }
 
-async fn of_account(
-    State(aisp): State<Aisp>,
-    OriginalUri(uri): OriginalUri,
-    access: Access,
-    Path(account_id): Path<String>,
-) -> Result<Json<Envelope<ScheduledPaymentData>>, Error> {
-    let level = level(&access)?;
-    let account = access.account(&aisp, &account_id).await?;
-    respond(&aisp, &uri, level, std::slice::from_ref(&account.id)).await
+    async fn read(
+        aisp: &Aisp,
+        level: Level,
+        accounts: &[AccountId],
+    ) -> Result<ScheduledPaymentData, Error> {
+        let found = aisp
+            .core_banking()
+            .scheduled_payments(accounts)
+            .await
+            .map_err(core_error)?;
+        let currencies = currencies(aisp, accounts).await?;
+        let scheduled_payment = found
+            .iter()
+            .map(|sp| map(sp, level, currency_of(&currencies, &sp.account_id)))
+            .collect();
+        Ok(ScheduledPaymentData { scheduled_payment })
+    }
 }

@@ -4,25 +4,20 @@
 //! §Permission Codes). A standing order pays the same amount every time, so each of
 //! First/Next/Last/Final amount is that amount, shown beside the date it goes with.
 
-use axum::Json;
 use axum::Router;
-use axum::extract::{OriginalUri, Path, State};
-use axum::http::Uri;
-use axum::routing::get;
 use bascule_domain::aisp::Level;
 use bascule_domain::{AccountId, Currency, ScheduleStatus, StandingOrder};
 use bascule_http::Error;
 use serde::Serialize;
 use time::Date;
 
+use super::per_account::{self, AccountResource};
 use super::transactions::{currencies, currency_of};
-use super::wire::{Amount, CashAccount, DateTime, Envelope};
+use super::wire::{Amount, CashAccount, DateTime};
 use crate::{Access, Aisp, core_error};
 
 pub(super) fn routes() -> Router<Aisp> {
-    Router::new()
-        .route("/standing-orders", get(bulk))
-        .route("/accounts/{AccountId}/standing-orders", get(of_account))
+    per_account::routes::<StandingOrders>()
 }
 
 #[derive(Debug, Serialize)]
@@ -97,52 +92,36 @@ fn map(so: &StandingOrder, level: Level, currency: Currency) -> ObStandingOrder6
     }
 }
 
-fn level(access: &Access) -> Result<Level, Error> {
-    access.require(
-        access.permissions.standing_orders(),
-        "ReadStandingOrdersBasic or ReadStandingOrdersDetail",
-    )
-}
+/// `OBReadStandingOrder6`.
+struct StandingOrders;
 
-async fn respond(
-    aisp: &Aisp,
-    uri: &Uri,
-    level: Level,
-    accounts: &[AccountId],
-) -> Result<Json<Envelope<StandingOrderData>>, Error> {
-    let found = aisp
-        .core_banking()
-        .standing_orders(accounts)
-        .await
-        .map_err(core_error)?;
-    let currencies = currencies(aisp, accounts).await?;
-    let standing_order = found
-        .iter()
-        .map(|so| map(so, level, currency_of(&currencies, &so.account_id)))
-        .collect();
-    Ok(Json(Envelope::single(
-        aisp,
-        uri,
-        StandingOrderData { standing_order },
-    )))
-}
+impl AccountResource for StandingOrders {
+    const PATH: &'static str = "/standing-orders";
+    type Grant = Level;
+    type Data = StandingOrderData;
 
-async fn bulk(
-    State(aisp): State<Aisp>,
-    OriginalUri(uri): OriginalUri,
-    access: Access,
-) -> Result<Json<Envelope<StandingOrderData>>, Error> {
-    let level = level(&access)?;
-    respond(&aisp, &uri, level, access.accounts()).await
-}
+    fn grant(access: &Access) -> Result<Level, Error> {
+        access.require(
+            access.permissions.standing_orders(),
+            "ReadStandingOrdersBasic or ReadStandingOrdersDetail",
+        )
+    }
 
-async fn of_account(
-    State(aisp): State<Aisp>,
-    OriginalUri(uri): OriginalUri,
-    access: Access,
-    Path(account_id): Path<String>,
-) -> Result<Json<Envelope<StandingOrderData>>, Error> {
-    let level = level(&access)?;
-    let account = access.account(&aisp, &account_id).await?;
-    respond(&aisp, &uri, level, std::slice::from_ref(&account.id)).await
+    async fn read(
+        aisp: &Aisp,
+        level: Level,
+        accounts: &[AccountId],
+    ) -> Result<StandingOrderData, Error> {
+        let found = aisp
+            .core_banking()
+            .standing_orders(accounts)
+            .await
+            .map_err(core_error)?;
+        let currencies = currencies(aisp, accounts).await?;
+        let standing_order = found
+            .iter()
+            .map(|so| map(so, level, currency_of(&currencies, &so.account_id)))
+            .collect();
+        Ok(StandingOrderData { standing_order })
+    }
 }

@@ -197,7 +197,7 @@ async fn one(
         data: StatementData {
             statement: vec![map(&statement, level, account.currency)],
         },
-        links: Links::to_self(&aisp, &uri),
+        links: Links::of_request(&aisp, &uri),
         meta: Meta {
             total_pages: Some(1),
             first_available_date_time: Some(DateTime(statement.starts_at)),
@@ -267,7 +267,7 @@ async fn list(
         .collect();
     Ok(Json(ReadStatement {
         data: StatementData { statement },
-        links: Links::to_self(aisp, uri),
+        links: Links::of_request(aisp, uri),
         meta: Meta {
             total_pages: Some(1),
             first_available_date_time: first_available.map(DateTime),

@@ -22,6 +22,7 @@ use axum::Router;
 use axum::extract::{OriginalUri, Path, Query, State};
 use axum::http::Uri;
 use axum::routing::get;
+use bascule_api_kit::LinkBase;
 use bascule_domain::aisp::Level;
 use bascule_domain::{AccountId, CreditDebit, Currency, Transaction, TransactionStatus};
 use bascule_http::Error;
@@ -230,17 +231,7 @@ async fn of_account(
     Path(account_id): Path<String>,
     Query(params): Query<TransactionParams>,
 ) -> Result<Json<impl Serialize>, Error> {
-    require(&access)?;
-    let account = access.account(&aisp, &account_id).await?;
-    respond(
-        &aisp,
-        &access,
-        &uri,
-        params,
-        std::slice::from_ref(&account.id),
-        None,
-    )
-    .await
+    of_one_account(&aisp, &access, &uri, params, &account_id, None).await
 }
 
 async fn of_statement(
@@ -250,18 +241,38 @@ async fn of_statement(
     Path((account_id, statement_id)): Path<(String, String)>,
     Query(params): Query<TransactionParams>,
 ) -> Result<Json<impl Serialize>, Error> {
-    require(&access)?;
-    let account = access.account(&aisp, &account_id).await?;
-    let statement = super::statements::statement_of(&aisp, &account.id, &statement_id).await?;
-    respond(
+    of_one_account(
         &aisp,
         &access,
         &uri,
         params,
-        std::slice::from_ref(&account.id),
-        Some((statement.starts_at, statement.ends_at)),
+        &account_id,
+        Some(&statement_id),
     )
     .await
+}
+
+/// One account's transactions, within one of its statements' periods if `statement_id` is
+/// given. The permission is checked before the account, the account before the statement.
+async fn of_one_account(
+    aisp: &Aisp,
+    access: &Access,
+    uri: &Uri,
+    params: TransactionParams,
+    account_id: &str,
+    statement_id: Option<&str>,
+) -> Result<Json<ReadTransaction>, Error> {
+    require(access)?;
+    let account = access.account(aisp, account_id).await?;
+    let period = match statement_id {
+        Some(id) => {
+            let statement = super::statements::statement_of(aisp, &account.id, id).await?;
+            Some((statement.starts_at, statement.ends_at))
+        }
+        None => None,
+    };
+    let accounts = std::slice::from_ref(&account.id);
+    respond(aisp, access, uri, params, accounts, period).await
 }
 
 fn require(access: &Access) -> Result<Level, Error> {
@@ -377,7 +388,7 @@ fn links(aisp: &Aisp, uri: &Uri, listing: &TransactionListing) -> Links {
         prev: listing.prev.as_ref().map(neighbour),
         next: listing.next.as_ref().map(neighbour),
         last: Some(with_page(listing.last.as_ref())),
-        ..Links::to_self(aisp, uri)
+        ..Links::of_request(aisp, uri)
     }
 }
 

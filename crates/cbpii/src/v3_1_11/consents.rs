@@ -2,35 +2,27 @@
 //! `OBFundsConfirmationConsent1` body → 201 `OBFundsConfirmationConsentResponse1`; GET and
 //! DELETE of one consent by the client that created it (RES/cbpii/funds-confirmation-consent).
 
-use axum::Json;
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
-use axum::response::IntoResponse;
-use axum::routing::{get, post};
+use bascule_api_kit::body::{self, field_error, text};
+use bascule_api_kit::v3_1_11::access_consent_status;
+use bascule_api_kit::{
+    CashAccount, ConsentEndpoints, DateTime, Links, Meta, SORT_CODE_ACCOUNT_NUMBER as SCAN,
+    consent_routes, parse_body_datetime,
+};
 use bascule_authz::AccessToken;
-use bascule_domain::{Consent, ConsentKind, ConsentStatus, SortCodeAccountNumber};
-use bascule_http::{Error, ObErrorCode};
-use serde::Serialize;
+use bascule_domain::{Consent, ConsentKind, SortCodeAccountNumber};
+use bascule_http::{Error, ObErrorCode, ObErrorDetail};
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::BASE;
-use super::wire::{DateTime, Links, Meta, parse_body_datetime};
 use crate::Cbpii;
-use crate::body::{self, Object, field_error};
 use crate::consents::{DebtorAccount, FundsConfirmationConsent};
 
 pub(super) fn routes() -> Router<Cbpii> {
-    Router::new()
-        .route("/funds-confirmation-consents", post(create))
-        .route(
-            "/funds-confirmation-consents/{ConsentId}",
-            get(read).delete(delete),
-        )
+    consent_routes::<Consents>("/funds-confirmation-consents")
 }
 
-const SCAN: &str = "UK.OBIE.SortCodeAccountNumber";
 /// The other schemes `OBFundsConfirmationConsent1` names: valid, but no Bascule account has one.
 const OTHER_SCHEMES: [&str; 5] = [
     "UK.OBIE.BBAN",
@@ -39,6 +31,21 @@ const OTHER_SCHEMES: [&str; 5] = [
     "UK.OBIE.Paym",
     "UK.OBIE.Wallet",
 ];
+
+/// `OBFundsConfirmationConsent1`. The schema closes only its top level; Bascule closes every
+/// object, so a misspelt optional field (`ExpirationDatetime`) is refused, not ignored.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+struct ObFundsConfirmationConsent1 {
+    data: ConsentRequestData,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+struct ConsentRequestData {
+    debtor_account: CashAccount,
+    expiration_date_time: Option<String>,
+}
 
 /// `OBFundsConfirmationConsentResponse1`.
 #[derive(Debug, Serialize)]
@@ -58,29 +65,7 @@ struct ConsentResponseData {
     status_update_date_time: DateTime,
     #[serde(skip_serializing_if = "Option::is_none")]
     expiration_date_time: Option<DateTime>,
-    debtor_account: WireDebtorAccount,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct WireDebtorAccount {
-    scheme_name: &'static str,
-    identification: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    name: Option<String>,
-}
-
-/// v3.1.11's four statuses. It has no Expired: a consent that expired after authorisation still
-/// reads Authorised (its ExpirationDateTime tells), one that expired waiting reads Rejected.
-fn status(consent: &Consent) -> &'static str {
-    match consent.status {
-        ConsentStatus::AwaitingAuthorisation => "AwaitingAuthorisation",
-        ConsentStatus::Authorised => "Authorised",
-        ConsentStatus::Rejected => "Rejected",
-        ConsentStatus::Revoked | ConsentStatus::Consumed => "Revoked",
-        ConsentStatus::Expired if consent.authorised_at.is_some() => "Authorised",
-        ConsentStatus::Expired => "Rejected",
-    }
+    debtor_account: CashAccount,
 }
 
 fn response(
@@ -92,14 +77,13 @@ fn response(
         data: ConsentResponseData {
             consent_id: consent.id.to_string(),
             creation_date_time: consent.created_at.into(),
-            status: status(consent),
+            status: access_consent_status(consent),
             status_update_date_time: consent.status_updated_at.into(),
             expiration_date_time: details.expiration.map(DateTime),
-            debtor_account: WireDebtorAccount {
-                scheme_name: SCAN,
-                identification: details.debtor_account.identification.to_string(),
-                name: details.debtor_account.name.clone(),
-            },
+            debtor_account: CashAccount::sort_code_account_number(
+                &details.debtor_account.identification,
+                details.debtor_account.name.clone(),
+            ),
         },
         links: Links::to(
             cbpii,
@@ -125,31 +109,30 @@ fn client_credentials(token: &AccessToken) -> Result<&str, Error> {
 /// `OBFundsConfirmationConsent1` as the service's request, or 400 with the OB code and path of
 /// the first problem.
 fn parse_request(raw: &[u8], now: OffsetDateTime) -> Result<FundsConfirmationConsent, Error> {
-    let map = body::parse(raw, "OBFundsConfirmationConsent1")?;
-    let top = Object::closed(&map, "", &["Data"], &["Data"])?;
-    let data = top.required_object(
-        "Data",
-        &["DebtorAccount", "ExpirationDateTime"],
-        &["DebtorAccount"],
+    let request: ObFundsConfirmationConsent1 = body::parse(raw, "OBFundsConfirmationConsent1")?;
+    let data = request.data;
+    let account = &data.debtor_account;
+    const AT: &str = "Data.DebtorAccount";
+    let scheme = text(
+        &account.scheme_name,
+        usize::MAX,
+        &format!("{AT}.SchemeName"),
     )?;
-    let account = data.required_object(
-        "DebtorAccount",
-        &[
-            "SchemeName",
-            "Identification",
-            "Name",
-            "SecondaryIdentification",
-        ],
-        &["SchemeName", "Identification"],
+    let identification = text(
+        &account.identification,
+        256,
+        &format!("{AT}.Identification"),
     )?;
-    let scheme = account.required_string("SchemeName", 1, usize::MAX)?;
-    let identification = account.required_string("Identification", 1, 256)?;
-    let name = account.string("Name", 1, 350)?;
-    let secondary = account.string("SecondaryIdentification", 1, 34)?;
+    if let Some(name) = &account.name {
+        text(name, 350, &format!("{AT}.Name"))?;
+    }
+    if let Some(secondary) = &account.secondary_identification {
+        text(secondary, 34, &format!("{AT}.SecondaryIdentification"))?;
+    }
     if scheme != SCAN {
         let known = OTHER_SCHEMES.contains(&scheme);
         return Err(Error::BadRequest(vec![
-            bascule_http::ObErrorDetail::new(
+            ObErrorDetail::new(
                 ObErrorCode::UnsupportedScheme,
                 if known {
                     format!("{scheme} is not supported: accounts here are identified by {SCAN}")
@@ -157,7 +140,7 @@ fn parse_request(raw: &[u8], now: OffsetDateTime) -> Result<FundsConfirmationCon
                     format!("Unknown scheme {scheme}: accounts here are identified by {SCAN}")
                 },
             )
-            .at(account.path_of("SchemeName")),
+            .at(format!("{AT}.SchemeName")),
         ]));
     }
     let identification = SortCodeAccountNumber::parse(identification).map_err(|_| {
@@ -165,26 +148,26 @@ fn parse_request(raw: &[u8], now: OffsetDateTime) -> Result<FundsConfirmationCon
             ObErrorCode::UnsupportedAccountIdentifier,
             "A UK.OBIE.SortCodeAccountNumber identification is 14 digits: the 6-digit sort code \
              then the 8-digit account number",
-            &account.path_of("Identification"),
+            &format!("{AT}.Identification"),
         )
     })?;
-    if secondary.is_some() {
+    if account.secondary_identification.is_some() {
         // No Bascule account has a roll number: a consent naming one names no account here.
         return Err(field_error(
             ObErrorCode::FieldInvalid,
             "Accounts here have no secondary identification",
-            &account.path_of("SecondaryIdentification"),
+            &format!("{AT}.SecondaryIdentification"),
         ));
     }
-    let expiration = match data.string("ExpirationDateTime", 1, usize::MAX)? {
+    let expiration = match &data.expiration_date_time {
         Some(raw) => {
-            let path = data.path_of("ExpirationDateTime");
-            let at = parse_body_datetime(raw, &path)?;
+            const PATH: &str = "Data.ExpirationDateTime";
+            let at = parse_body_datetime(text(raw, usize::MAX, PATH)?, PATH)?;
             if at <= now {
                 return Err(field_error(
                     ObErrorCode::FieldInvalid,
                     "ExpirationDateTime must be in the future",
-                    &path,
+                    PATH,
                 ));
             }
             Some(at)
@@ -194,44 +177,56 @@ fn parse_request(raw: &[u8], now: OffsetDateTime) -> Result<FundsConfirmationCon
     Ok(FundsConfirmationConsent {
         debtor_account: DebtorAccount {
             identification,
-            name: name.map(str::to_owned),
+            name: account.name.clone(),
         },
         expiration,
     })
 }
 
-async fn create(
-    State(cbpii): State<Cbpii>,
-    token: AccessToken,
-    body: Bytes,
-) -> Result<impl IntoResponse, Error> {
-    let client_id = client_credentials(&token)?;
-    let request = parse_request(&body, cbpii.now())?;
-    let consent = cbpii.create_consent(client_id, &request).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(response(&cbpii, &consent, &request)),
-    ))
-}
+/// `/funds-confirmation-consents` of v3.1.11.
+struct Consents;
 
-async fn read(
-    State(cbpii): State<Cbpii>,
-    token: AccessToken,
-    Path(consent_id): Path<String>,
-) -> Result<impl IntoResponse, Error> {
-    let client_id = client_credentials(&token)?;
-    let (consent, details) = cbpii.consent_of_client(client_id, &consent_id).await?;
-    Ok(Json(response(&cbpii, &consent, &details)))
-}
+impl ConsentEndpoints for Consents {
+    type State = Cbpii;
+    type Client = AccessToken;
+    type Details = FundsConfirmationConsent;
+    type Response = ConsentResponse;
 
-async fn delete(
-    State(cbpii): State<Cbpii>,
-    token: AccessToken,
-    Path(consent_id): Path<String>,
-) -> Result<impl IntoResponse, Error> {
-    let client_id = client_credentials(&token)?;
-    cbpii.delete_consent(client_id, &consent_id).await?;
-    Ok(StatusCode::NO_CONTENT)
+    fn client_id(token: &AccessToken) -> Result<&str, Error> {
+        client_credentials(token)
+    }
+
+    fn parse(cbpii: &Cbpii, body: &[u8]) -> Result<FundsConfirmationConsent, Error> {
+        parse_request(body, cbpii.now())
+    }
+
+    async fn create(
+        cbpii: &Cbpii,
+        client_id: &str,
+        details: &FundsConfirmationConsent,
+    ) -> Result<Consent, Error> {
+        cbpii.create_consent(client_id, details).await
+    }
+
+    async fn read(
+        cbpii: &Cbpii,
+        client_id: &str,
+        consent_id: &str,
+    ) -> Result<(Consent, FundsConfirmationConsent), Error> {
+        cbpii.consent_of_client(client_id, consent_id).await
+    }
+
+    async fn delete(cbpii: &Cbpii, client_id: &str, consent_id: &str) -> Result<(), Error> {
+        cbpii.delete_consent(client_id, consent_id).await
+    }
+
+    fn render(
+        cbpii: &Cbpii,
+        consent: &Consent,
+        details: &FundsConfirmationConsent,
+    ) -> ConsentResponse {
+        response(cbpii, consent, details)
+    }
 }
 
 #[cfg(test)]

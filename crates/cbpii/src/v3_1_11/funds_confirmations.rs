@@ -11,17 +11,32 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::post;
+use bascule_api_kit::body::{self, field_error, text};
+use bascule_api_kit::{Amount as WireAmount, DateTime, Links, Meta};
 use bascule_domain::{Amount, Currency};
 use bascule_http::{Error, ObErrorCode};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::BASE;
-use super::wire::{DateTime, Links, Meta};
-use crate::body::{self, Object, field_error};
 use crate::{Cbpii, FundsAccess, FundsCheck, FundsConfirmation};
 
 pub(super) fn routes() -> Router<Cbpii> {
     Router::new().route("/funds-confirmations", post(create))
+}
+
+/// `OBFundsConfirmation1`, every object closed.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+struct ObFundsConfirmation1 {
+    data: ConfirmationRequestData,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+struct ConfirmationRequestData {
+    consent_id: String,
+    reference: String,
+    instructed_amount: WireAmount,
 }
 
 /// `OBFundsConfirmationResponse1`.
@@ -41,14 +56,7 @@ struct ConfirmationData {
     creation_date_time: DateTime,
     funds_available: bool,
     reference: String,
-    instructed_amount: InstructedAmount,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct InstructedAmount {
-    amount: String,
-    currency: String,
+    instructed_amount: WireAmount,
 }
 
 fn response(cbpii: &Cbpii, c: &FundsConfirmation) -> ConfirmationResponse {
@@ -59,7 +67,7 @@ fn response(cbpii: &Cbpii, c: &FundsConfirmation) -> ConfirmationResponse {
             creation_date_time: c.created_at.into(),
             funds_available: c.funds_available,
             reference: c.reference.clone(),
-            instructed_amount: InstructedAmount {
+            instructed_amount: WireAmount {
                 amount: c.amount.to_string(),
                 currency: c.currency.as_str().to_owned(),
             },
@@ -72,30 +80,27 @@ fn response(cbpii: &Cbpii, c: &FundsConfirmation) -> ConfirmationResponse {
 /// `OBFundsConfirmation1` as (ConsentId, the service's request), or 400 with the OB code and
 /// path of the first problem.
 fn parse_request(raw: &[u8]) -> Result<(String, FundsCheck), Error> {
-    let map = body::parse(raw, "OBFundsConfirmation1")?;
-    let top = Object::closed(&map, "", &["Data"], &["Data"])?;
-    let data = top.required_object(
-        "Data",
-        &["ConsentId", "Reference", "InstructedAmount"],
-        &["ConsentId", "Reference", "InstructedAmount"],
-    )?;
-    let consent_id = data.required_string("ConsentId", 1, 128)?;
-    let reference = data.required_string("Reference", 1, 35)?;
-    let instructed = data.required_object(
-        "InstructedAmount",
-        &["Amount", "Currency"],
-        &["Amount", "Currency"],
-    )?;
-    let amount_path = instructed.path_of("Amount");
-    let amount = Amount::parse(instructed.required_string("Amount", 1, usize::MAX)?)
-        .map_err(|e| field_error(ObErrorCode::FieldInvalid, e.to_string(), &amount_path))?;
-    let currency_path = instructed.path_of("Currency");
-    let currency = Currency::parse(instructed.required_string("Currency", 1, usize::MAX)?)
-        .map_err(|e| field_error(ObErrorCode::FieldInvalid, e.to_string(), &currency_path))?;
+    let request: ObFundsConfirmation1 = body::parse(raw, "OBFundsConfirmation1")?;
+    let data = request.data;
+    text(&data.consent_id, 128, "Data.ConsentId")?;
+    text(&data.reference, 35, "Data.Reference")?;
+    fn invalid(path: &'static str) -> impl Fn(bascule_domain::InvalidAmount) -> Error {
+        move |e| field_error(ObErrorCode::FieldInvalid, e.to_string(), path)
+    }
+    const AMOUNT: &str = "Data.InstructedAmount.Amount";
+    let amount = Amount::parse(text(&data.instructed_amount.amount, usize::MAX, AMOUNT)?)
+        .map_err(invalid(AMOUNT))?;
+    const CURRENCY: &str = "Data.InstructedAmount.Currency";
+    let currency = Currency::parse(text(
+        &data.instructed_amount.currency,
+        usize::MAX,
+        CURRENCY,
+    )?)
+    .map_err(invalid(CURRENCY))?;
     Ok((
-        consent_id.to_owned(),
+        data.consent_id,
         FundsCheck {
-            reference: reference.to_owned(),
+            reference: data.reference,
             amount,
             currency,
         },

@@ -1,11 +1,10 @@
 //! The v3.1.11 wire mapping of the Confirmation of Funds API (`confirmation-funds-openapi.json`,
 //! server base `/open-banking/v3.1/cbpii`). Each resource module owns its routes and the serde
-//! structs of exactly the schemas it serves (PascalCase, optional fields omitted); `wire` holds
-//! the pieces they share.
+//! structs of exactly the schemas it serves (PascalCase, optional fields omitted); the pieces
+//! every API shares come from `bascule_api_kit`.
 
 mod consents;
 mod funds_confirmations;
-pub mod wire;
 
 use axum::Router;
 

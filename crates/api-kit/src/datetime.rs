@@ -1,6 +1,5 @@
-//! Wire pieces the v3.1.11 resources share: date-times with an explicit offset (RW §Date
-//! Formats: `2017-04-05T10:43:07+00:00`), request date-times in any ISO 8601 variant, `Links`
-//! and `Meta`. The same rules as the AIS wire mapping.
+//! Date-times on the wire (RW §Date Formats): rendered in UTC with an explicit `+00:00`
+//! offset, read from request bodies in any ISO 8601 variant.
 
 use bascule_http::{Error, ObErrorCode, ObErrorDetail};
 use serde::{Serialize, Serializer};
@@ -8,13 +7,12 @@ use time::format_description::FormatItem;
 use time::macros::format_description;
 use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
 
-use crate::Cbpii;
-
 const WIRE_FORMAT: &[FormatItem<'static>] = format_description!(
     "[year]-[month]-[day]T[hour]:[minute]:[second][offset_hour sign:mandatory]:[offset_minute]"
 );
 
-/// A date-time rendered in UTC with an explicit `+00:00` offset, seconds precision.
+/// A date-time rendered in UTC with an explicit `+00:00` offset, seconds precision
+/// (`2017-04-05T10:43:07+00:00`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct DateTime(pub OffsetDateTime);
 
@@ -39,6 +37,12 @@ impl Serialize for DateTime {
     }
 }
 
+fn invalid_date(message: String, path: &str) -> Error {
+    Error::BadRequest(vec![
+        ObErrorDetail::new(ObErrorCode::FieldInvalidDate, message).at(path),
+    ])
+}
+
 /// An ISO 8601 date-time from a request body (RW §Date Formats: accept all variants): RFC 3339,
 /// or without an offset (read as UTC). Anything else is 400 `UK.OBIE.Field.InvalidDate` at
 /// `path`.
@@ -53,33 +57,11 @@ pub fn parse_body_datetime(raw: &str, path: &str) -> Result<OffsetDateTime, Erro
     if let Ok(t) = PrimitiveDateTime::parse(raw, &Iso8601::DEFAULT) {
         return Ok(t.assume_utc());
     }
-    Err(Error::BadRequest(vec![
-        ObErrorDetail::new(
-            ObErrorCode::FieldInvalidDate,
-            format!("{path} must be an ISO 8601 date-time"),
-        )
-        .at(path),
-    ]))
+    Err(invalid_date(
+        format!("{path} must be an ISO 8601 date-time"),
+        path,
+    ))
 }
-
-/// `Links`: only `Self` on this API (nothing is paginated), absolute (RW §Links).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Links {
-    #[serde(rename = "Self")]
-    pub self_: String,
-}
-
-impl Links {
-    pub fn to(cbpii: &Cbpii, path: &str) -> Self {
-        Links {
-            self_: cbpii.url(path),
-        }
-    }
-}
-
-/// `Meta`: always `{}` on this API.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
-pub struct Meta {}
 
 #[cfg(test)]
 mod tests {
@@ -90,6 +72,10 @@ mod tests {
     fn date_times_carry_an_explicit_utc_offset() {
         let t = datetime!(2026-01-05 09:00:07.123 +01:00);
         assert_eq!(DateTime(t).render(), "2026-01-05T08:00:07+00:00");
+        assert_eq!(
+            serde_json::to_string(&DateTime(t)).unwrap(),
+            "\"2026-01-05T08:00:07+00:00\""
+        );
     }
 
     #[test]
@@ -103,7 +89,13 @@ mod tests {
             assert!(parse_body_datetime(ok, "Data.X").is_ok(), "{ok}");
         }
         for bad in ["2026-01-05", "yesterday", "2026-13-05T09:00:00Z"] {
-            assert!(parse_body_datetime(bad, "Data.X").is_err(), "{bad}");
+            match parse_body_datetime(bad, "Data.X") {
+                Err(Error::BadRequest(d)) => {
+                    assert_eq!(d[0].code, ObErrorCode::FieldInvalidDate, "{bad}");
+                    assert_eq!(d[0].path.as_deref(), Some("Data.X"), "{bad}");
+                }
+                other => panic!("{bad}: {other:?}"),
+            }
         }
     }
 }
