@@ -20,21 +20,18 @@ use rust_decimal::Decimal;
 use time::{Duration, Month, OffsetDateTime};
 
 use crate::calendar::{at, clamp_day, working_day_before};
-use crate::content::{
-    BROADBAND_PROVIDERS, ENERGY_SUPPLIERS, FIRST_NAMES, GYMS, INITIALS, MOBILE_NETWORKS,
-    MORTGAGE_LENDERS, NI_PREFIX_LETTERS, NI_SUFFIXES, ONE_OFF_PAYEES, OTHER_BANK_PREFIXES,
-    POSTCODE_UNIT_LETTERS, SURNAMES, Shop, TITLES, TOWNS, Town,
-};
-use crate::history::Event;
+use crate::content::{Shop, Town};
+use crate::history::{Booking, Event};
 use crate::persona::{
-    Amount, BillPattern, Biller, Day, GoalSpend, Habit, Income, Payee, Persona, ProductKey,
-    Purpose, Reference, Upcoming,
+    Amount, BillPattern, Biller, Day, Habit, Income, Payee, Persona, ProductKey, Purpose,
+    Reference, Upcoming,
 };
-use crate::personas::{CAST, PRODUCTS};
+use crate::personas::{COMMUTE, Data};
 use crate::{DemoCustomer, DemoError, DemoPot};
 
 /// Builds the bank: the ledger it drives, the clock it moves, and the people it simulates.
 pub(crate) struct Builder {
+    pub data: &'static Data,
     pub ledger: Ledger,
     pub clock: Arc<ManualClock>,
     pub rng: StdRng,
@@ -48,8 +45,8 @@ pub(crate) struct Builder {
 /// A customer being simulated: their persona resolved into accounts, parties and sums.
 pub(crate) struct Sim {
     pub account: AccountId,
-    pub commute: &'static [Shop],
-    pub spending: &'static [Habit],
+    /// Each habit with the shops it buys in.
+    pub spending: Vec<(&'static Habit, &'static [Shop])>,
     pub subscriptions: Vec<(&'static Shop, u8)>,
     pub income: Earnings,
     pub bills: Vec<Bill>,
@@ -64,8 +61,8 @@ pub(crate) enum Earnings {
         employer: Party,
         reference: String,
         net: Pence,
-        /// `None`: the last working day of the month.
-        day: Option<u8>,
+        /// Clamped to the month's length; the working day before if a weekend.
+        day: u8,
     },
     Pension {
         state: Party,
@@ -81,7 +78,7 @@ pub(crate) enum Earnings {
         hmrc: Party,
         utr: String,
         invoice_chance: f64,
-        takings: Amount,
+        takings: &'static Amount,
         set_aside_percent: i64,
     },
 }
@@ -101,7 +98,8 @@ pub(crate) enum PotRole {
     },
     Goal {
         monthly: Pence,
-        spend: Option<GoalSpend>,
+        /// The month it is spent in, and the shops.
+        spend: Option<(Month, &'static [Shop])>,
     },
     RoundUps,
     Fixed,
@@ -155,6 +153,7 @@ pub(crate) fn invalid(e: impl std::fmt::Display) -> DemoError {
 
 impl Builder {
     pub fn new(
+        data: &'static Data,
         ledger: Ledger,
         clock: Arc<ManualClock>,
         seed: u64,
@@ -162,6 +161,7 @@ impl Builder {
         end: OffsetDateTime,
     ) -> Self {
         Builder {
+            data,
             ledger,
             clock,
             // A stream of its own, so content and identifiers do not perturb each other.
@@ -194,19 +194,26 @@ impl Builder {
         Pence::from_pounds(self.rng.random_range(min..=max.max(min)))
     }
 
-    pub fn amount(&mut self, amount: Amount) -> Pence {
+    pub fn amount(&mut self, amount: &Amount) -> Pence {
         match amount {
-            Amount::Fixed(p) => p,
-            Amount::Pence(min, max) => self.pence(min, max),
-            Amount::Pounds(min, max) => self.pounds(min, max),
+            Amount::Fixed(p) => *p,
+            Amount::FixedPounds(pounds) => Pence::from_pounds(*pounds),
+            Amount::Pence(min, max) => self.pence(*min, *max),
+            Amount::Pounds(min, max) => self.pounds(*min, *max),
             Amount::OneOf(sums) => *self.pick(sums),
         }
+    }
+
+    /// A byte of `letters`, as a character.
+    fn letter(&mut self, letters: &str) -> char {
+        char::from(*self.pick(letters.as_bytes()))
     }
 
     fn other_bank(&mut self) -> Result<SortCodeAccountNumber, DemoError> {
         let own = self.ledger.sort_code();
         loop {
-            let prefix = *self.pick(OTHER_BANK_PREFIXES);
+            let data = self.data;
+            let prefix = *self.pick(&data.bank.other.other_bank_prefixes);
             let sort = format!("{prefix:02}{:04}", self.rng.random_range(0..10_000u32));
             let number = format!("{:08}", self.rng.random_range(10_000_000..100_000_000u32));
             let sort_code = SortCode::parse(&sort).map_err(invalid)?;
@@ -226,18 +233,23 @@ impl Builder {
         })
     }
 
-    fn person_name(&mut self, pool: &[&str]) -> String {
-        format!("{} {}", self.pick(pool), self.pick(SURNAMES))
+    fn person_name(&mut self, pool: &[String]) -> String {
+        let data = self.data;
+        format!(
+            "{} {}",
+            self.pick(pool),
+            self.pick(&data.bank.names.surnames)
+        )
     }
 
     async fn create_products(&mut self) -> Result<Products, DemoError> {
         let mut products = BTreeMap::new();
-        for p in PRODUCTS {
+        for p in &self.data.bank.products {
             let id = self
                 .ledger
                 .create_product(NewProduct {
-                    name: p.name.to_owned(),
-                    kind: p.kind,
+                    name: p.name.clone(),
+                    kind: p.kind.account_kind(),
                     interest_rate: p.interest_rate,
                     monthly_fee: Pence::ZERO,
                     overdraft_rate: p.overdraft_rate,
@@ -248,20 +260,26 @@ impl Builder {
         Ok(Products(products))
     }
 
-    /// Opens the bank's products and `customers` customers, customer `i` played by
-    /// `CAST[i % CAST.len()]`.
+    /// Opens the bank's products and `customers` customers, customer `i` played by persona
+    /// `i % 5` of the cast.
     pub async fn setup(&mut self, customers: usize) -> Result<(), DemoError> {
+        let data = self.data;
         let products = self.create_products().await?;
         // Distinct first names can be promised only up to the smallest pool's size.
-        let smallest_pool = CAST.iter().map(|p| p.first_names.len()).min().unwrap_or(0);
+        let smallest_pool = data
+            .cast
+            .iter()
+            .map(|p| data.first_names(p.first_names).len())
+            .min()
+            .unwrap_or(0);
         let mut used_names = Vec::new();
         let mut used_phones = Vec::new();
         for index in 0..customers {
             // Customers join a few minutes apart, so their order is the order they joined.
             self.clock.advance(Duration::minutes(7));
-            let persona = CAST[index % CAST.len()];
+            let persona = &data.cast[index % data.cast.len()];
             let name = loop {
-                let n = self.person_name(persona.first_names);
+                let n = self.person_name(data.first_names(persona.first_names));
                 let first = n.split(' ').next().unwrap_or_default().to_owned();
                 // Distinct first names too, so the people are easy to tell apart in a demo.
                 let clash = used_names
@@ -291,6 +309,7 @@ impl Builder {
         phone: String,
         products: &Products,
     ) -> Result<(), DemoError> {
+        let data = self.data;
         let today = self.clock.now().date();
         let age: i32 = self.rng.random_range(persona.age.0..=persona.age.1);
         let date_of_birth = clamp_day(
@@ -298,21 +317,24 @@ impl Builder {
             self.rng.random_range(1..=12),
             self.rng.random_range(1..=28),
         );
-        let towns: Vec<&'static Town> = TOWNS
+        let towns: Vec<&'static Town> = data
+            .bank
+            .towns
             .iter()
-            .filter(|t| t.london || !persona.home.london_only)
+            .filter(|t| t.london || !persona.london_only)
             .collect();
         let town = *self.pick(&towns);
+        let letters = &data.bank.other.postcode_unit_letters;
         let postcode = format!(
             "{} {}{}{}",
             town.district,
             self.rng.random_range(1..=9u8),
-            char::from(*self.pick(POSTCODE_UNIT_LETTERS)),
-            char::from(*self.pick(POSTCODE_UNIT_LETTERS)),
+            self.letter(letters),
+            self.letter(letters),
         );
-        let street = *self.pick(town.streets);
+        let street = self.pick(&town.streets);
         let mut lines = vec![format!("{} {street}", self.rng.random_range(2..=148i32))];
-        if persona.home.flat {
+        if persona.flat {
             lines.insert(0, format!("Flat {}", self.rng.random_range(1..=12i32)));
         }
         let local: String = name
@@ -334,7 +356,7 @@ impl Builder {
                 phone: phone.clone(),
                 address: PostalAddress {
                     lines,
-                    town: town.name.to_owned(),
+                    town: town.name.clone(),
                     postcode,
                     country: "GB".to_owned(),
                 },
@@ -343,10 +365,11 @@ impl Builder {
 
         let surname = name.rsplit(' ').next().unwrap_or("Smith").to_owned();
         let plan = &persona.current_account;
+        let overdraft_limit = Pence::from_pounds(plan.overdraft_limit_pounds);
         let business_name = plan
-            .trading_as
-            .map(|trades| format!("{surname} {}", self.pick(trades)));
-        let account_type = if plan.trading_as.is_some() {
+            .business
+            .then(|| format!("{surname} {}", self.pick(&data.bank.lists.trades)));
+        let account_type = if plan.business {
             AccountType::Business
         } else {
             AccountType::Personal
@@ -357,7 +380,7 @@ impl Builder {
                 customer: customer.id.clone(),
                 account_type,
                 nickname: business_name.clone(),
-                overdraft_limit: plan.overdraft_limit,
+                overdraft_limit,
                 product: Some(products.get(plan.product)?.0.clone()),
             })
             .await?;
@@ -365,7 +388,7 @@ impl Builder {
             .identification
             .ok_or_else(|| DemoError::Invalid("current account without a number".into()))?;
 
-        let switched = self.amount(persona.switched_in);
+        let switched = self.amount(&persona.switched_in);
         let old_bank = self.party(name.clone())?;
         self.ledger
             .receive_payment(
@@ -386,7 +409,7 @@ impl Builder {
 
         let mut friends = Vec::new();
         for i in 0..self.rng.random_range(3..=4i32) {
-            let friend_name = self.person_name(FIRST_NAMES);
+            let friend_name = self.person_name(&data.bank.names.first);
             let friend = self.party(friend_name)?;
             self.ledger
                 .add_beneficiary(NewBeneficiary {
@@ -401,8 +424,19 @@ impl Builder {
         }
 
         let mut subscriptions = Vec::new();
-        for &shop in persona.subscriptions {
+        for name in &persona.subscriptions {
+            let shop = data.subscription(name)?;
             subscriptions.push((shop, self.rng.random_range(1..=28u8)));
+        }
+        let commute = data.shops(&town.commute)?;
+        let mut spending = Vec::new();
+        for habit in &persona.spending {
+            let shops = if habit.shops == COMMUTE {
+                commute
+            } else {
+                data.shops(&habit.shops)?
+            };
+            spending.push((habit, shops));
         }
 
         let c = self.sims.len();
@@ -416,13 +450,12 @@ impl Builder {
             current_account: account.id.clone(),
             sort_code: ident.sort_code,
             account_number: ident.account_number,
-            overdraft_limit: plan.overdraft_limit,
+            overdraft_limit,
             pots: demo_pots,
         };
         self.sims.push(Sim {
             account: account.id,
-            commute: town.commute(),
-            spending: persona.spending,
+            spending,
             subscriptions,
             income,
             bills,
@@ -436,37 +469,45 @@ impl Builder {
 
     async fn open_pots(
         &mut self,
-        persona: &Persona,
+        persona: &'static Persona,
         account: &AccountId,
         products: &Products,
     ) -> Result<(Vec<SimPot>, Vec<DemoPot>), DemoError> {
+        let data = self.data;
         // Every sum is drawn before any pot is opened, in the table's order.
         let mut drawn = Vec::new();
-        for pot in persona.pots {
-            let role = match pot.purpose {
+        for pot in &persona.pots {
+            let role = match &pot.purpose {
                 Purpose::Save { monthly } => PotRole::Save {
                     monthly: self.amount(monthly),
                 },
                 Purpose::Goal { monthly, spend } => PotRole::Goal {
                     monthly: self.amount(monthly),
-                    spend,
+                    spend: match spend {
+                        Some(spend) => Some((
+                            Month::try_from(spend.month).map_err(invalid)?,
+                            data.shops(&spend.at)?,
+                        )),
+                        None => None,
+                    },
                 },
                 Purpose::RoundUps => PotRole::RoundUps,
                 Purpose::Fixed => PotRole::Fixed,
                 Purpose::Tax => PotRole::Tax,
             };
-            drawn.push((pot, role, self.amount(pot.opening)));
+            drawn.push((pot, role, self.amount(&pot.opening)));
         }
         let mut pots = Vec::new();
         let mut demo_pots = Vec::new();
         for (plan, role, opening) in drawn {
             let (product, rate) = products.get(plan.product)?;
+            let goal = plan.goal_pounds.map(Pence::from_pounds);
             let pot = self
                 .ledger
                 .open_pot(NewPot {
                     parent: account.clone(),
-                    name: plan.name.to_owned(),
-                    goal: plan.goal,
+                    name: plan.name.clone(),
+                    goal,
                     interest_rate: *rate,
                     product: Some(product.clone()),
                 })
@@ -478,59 +519,64 @@ impl Builder {
             }
             demo_pots.push(DemoPot {
                 id: pot.id.clone(),
-                name: plan.name.to_owned(),
+                name: plan.name.clone(),
                 interest_rate: *rate,
-                goal: plan.goal,
+                goal,
             });
             pots.push(SimPot {
                 id: pot.id,
                 role,
-                goal: plan.goal,
+                goal,
             });
         }
         Ok((pots, demo_pots))
     }
 
-    fn income(&mut self, persona: &Persona, today: time::Date) -> Result<Earnings, DemoError> {
-        Ok(match persona.income {
+    fn income(
+        &mut self,
+        persona: &'static Persona,
+        today: time::Date,
+    ) -> Result<Earnings, DemoError> {
+        let data = self.data;
+        let lists = &data.bank.lists;
+        let other = &data.bank.other;
+        Ok(match &persona.income {
             Income::Pension {
                 state,
                 four_weekly,
-                providers,
                 monthly,
             } => {
                 let ni = format!(
                     "{}{}{:06}{}",
-                    char::from(*self.pick(NI_PREFIX_LETTERS)),
-                    char::from(*self.pick(NI_PREFIX_LETTERS)),
+                    self.letter(&other.ni_prefix_letters),
+                    self.letter(&other.ni_prefix_letters),
                     self.rng.random_range(0..1_000_000u32),
-                    char::from(*self.pick(NI_SUFFIXES))
+                    self.letter(&other.ni_suffixes)
                 );
-                let private = *self.pick(providers);
+                let private = self.pick(&lists.pension_providers);
                 Earnings::Pension {
                     state: self.party(state)?,
                     reference: format!("{ni} {state}"),
-                    four_weekly,
+                    four_weekly: *four_weekly,
                     anchor: today + Duration::days(self.rng.random_range(1..=28)),
                     private: self.party(private)?,
                     monthly: self.amount(monthly),
                 }
             }
             Income::Trade {
-                clients: named,
                 private_clients,
                 invoice_chance,
                 takings,
                 set_aside_percent,
             } => {
                 let mut clients = Vec::new();
-                for client in named {
-                    clients.push(self.party(*client)?);
+                for client in &lists.business_clients {
+                    clients.push(self.party(client)?);
                 }
-                for _ in 0..private_clients {
-                    let title = *self.pick(TITLES);
-                    let initial = char::from(*self.pick(INITIALS));
-                    let who = format!("{title} {initial} {}", self.pick(SURNAMES));
+                for _ in 0..*private_clients {
+                    let title = self.pick(&lists.titles);
+                    let initial = self.letter(&other.initials);
+                    let who = format!("{title} {initial} {}", self.pick(&data.bank.names.surnames));
                     clients.push(self.party(who)?);
                 }
                 Earnings::Trade {
@@ -548,26 +594,22 @@ impl Builder {
                         "{:010}K",
                         self.rng.random_range(1_000_000_000..10_000_000_000u64)
                     ),
-                    invoice_chance,
+                    invoice_chance: *invoice_chance,
                     takings,
-                    set_aside_percent,
+                    set_aside_percent: *set_aside_percent,
                 }
             }
-            Income::Salary {
-                employers,
-                net,
-                paydays,
-            } => {
-                let employer = *self.pick(employers);
+            Income::Salary { net } => {
+                let employer = self.pick(&lists.employers);
                 let net = self.amount(net);
-                let day = *self.pick(paydays);
+                let day = *self.pick(&other.paydays);
                 let short: String = employer
                     .split(' ')
                     .next()
                     .unwrap_or(employer)
                     .to_uppercase();
                 Earnings::Salary {
-                    employer: self.party(employer)?,
+                    employer: self.party(employer.as_str())?,
                     reference: format!("{short} SALARY"),
                     net,
                     day,
@@ -578,7 +620,7 @@ impl Builder {
 
     async fn standing_order(
         &mut self,
-        persona: &Persona,
+        persona: &'static Persona,
         account: &AccountId,
         surname: &str,
         today: time::Date,
@@ -588,21 +630,27 @@ impl Builder {
             + Duration::days(i64::from(
                 today.month().length(today.year()) - today.day() + 1,
             ));
-        let name = match plan.payee {
-            Payee::Named(name) => name.to_owned(),
-            Payee::OneOf(names) => (*self.pick(names)).to_owned(),
+        let data = self.data;
+        let names = &data.bank.names;
+        let name = match &plan.payee {
+            Payee::Named(name) => name.clone(),
+            Payee::OneOf(names) => self.pick(names).clone(),
             Payee::Person { title, initials } => {
-                format!("{title} {} {}", self.pick(initials), self.pick(SURNAMES))
+                format!(
+                    "{title} {} {}",
+                    self.pick(initials),
+                    self.pick(&names.surnames)
+                )
             }
-            Payee::Relative => format!("{} {surname}", self.pick(FIRST_NAMES)),
+            Payee::Relative => format!("{} {surname}", self.pick(&names.first)),
         };
-        let reference = match plan.reference {
-            Reference::Fixed(reference) => reference.to_owned(),
+        let reference = match &plan.reference {
+            Reference::Fixed(reference) => reference.clone(),
             Reference::Numbered(prefix) => {
                 format!("{prefix} {}", self.rng.random_range(100..999i32))
             }
         };
-        let amount = self.amount(plan.amount);
+        let amount = self.amount(&plan.amount);
         let payee = self.party(name.clone())?;
         self.ledger
             .add_standing_order(NewStandingOrder {
@@ -637,22 +685,25 @@ impl Builder {
 
     async fn bills(
         &mut self,
-        persona: &Persona,
-        town: &Town,
+        persona: &'static Persona,
+        town: &'static Town,
         account: &AccountId,
     ) -> Result<Vec<Bill>, DemoError> {
+        let data = self.data;
+        let lists = &data.bank.lists;
         // The household's providers, whichever of them its bills name.
-        let energy = *self.pick(ENERGY_SUPPLIERS);
-        let broadband = *self.pick(BROADBAND_PROVIDERS);
-        let mobile = *self.pick(MOBILE_NETWORKS);
-        let gym = *self.pick(GYMS);
-        let mortgage = *self.pick(MORTGAGE_LENDERS);
+        let energy = self.pick(&lists.energy_suppliers);
+        let broadband = self.pick(&lists.broadband_providers);
+        let mobile = self.pick(&lists.mobile_networks);
+        let gym = self.pick(&lists.gyms);
+        let mortgage = self.pick(&lists.mortgage_lenders);
         // Every day and sum is drawn before any mandate is set up, in the table's order.
         let mut drawn = Vec::new();
-        for bill in persona.bills {
-            let originator = match bill.biller {
-                Biller::Council => town.council,
-                Biller::Water => town.water,
+        for bill in &persona.bills {
+            let bill = data.bill(bill)?;
+            let originator = match &bill.biller {
+                Biller::Council => &town.council,
+                Biller::Water => &town.water,
                 Biller::Energy => energy,
                 Biller::Broadband => broadband,
                 Biller::Mobile => mobile,
@@ -664,7 +715,7 @@ impl Builder {
                 Day::On(day) => day,
                 Day::Between(first, last) => self.rng.random_range(first..=last),
             };
-            drawn.push((originator, bill, day, self.amount(bill.amount)));
+            drawn.push((originator, bill, day, self.amount(&bill.amount)));
         }
         let mut bills = Vec::new();
         for (originator, plan, day, base) in drawn {
@@ -677,7 +728,7 @@ impl Builder {
                         plan.mandate_prefix,
                         self.rng.random_range(0..100_000_000u32)
                     ),
-                    originator_name: originator.to_owned(),
+                    originator_name: originator.clone(),
                 })
                 .await?;
             bills.push(Bill {
@@ -691,7 +742,7 @@ impl Builder {
     }
 
     /// Scheduled payments: one in the past that the daily jobs paid, and one still to come.
-    fn plan_one_offs(&mut self, c: usize, persona: &Persona) -> Result<(), DemoError> {
+    fn plan_one_offs(&mut self, c: usize, persona: &'static Persona) -> Result<(), DemoError> {
         let span = (self.end - self.start).whole_days();
         if span > 60 && self.rng.random_bool(0.6) {
             let execute_on =
@@ -700,32 +751,30 @@ impl Builder {
                 execute_on - Duration::days(self.rng.random_range(5..=20)),
                 self.rng.random_range(19 * 3600..22 * 3600),
             );
-            let (who, reference) = *self.pick(ONE_OFF_PAYEES);
-            let to = self.party(who)?;
+            let data = self.data;
+            let (who, reference) = self.pick(&data.bank.other.one_off_payees);
+            let to = self.party(who.as_str())?;
             let amount = self.pounds(60, 350);
-            self.push(
-                made,
-                Event::Schedule {
-                    c,
-                    execute_on,
-                    amount,
-                    reference: reference.to_owned(),
-                    to,
-                },
-            );
+            let payment = Booking {
+                execute_on,
+                amount,
+                reference: reference.clone(),
+                to,
+            };
+            self.push(made, Event::Schedule { c, payment });
         }
         let made = self.end
             - Duration::days(self.rng.random_range(2..=6))
             - Duration::hours(self.rng.random_range(1..=9));
-        match persona.upcoming {
-            None => {}
+        let payment = match &persona.upcoming {
+            None => return Ok(()),
             Some(Upcoming::SelfAssessment { amount }) => {
                 let Earnings::Trade { hmrc, utr, .. } = &self.sims[c].income else {
                     return Err(DemoError::Invalid(
                         "a self assessment payment needs trade income".into(),
                     ));
                 };
-                let (hmrc, utr) = (hmrc.clone(), utr.clone());
+                let (to, reference) = (hmrc.clone(), utr.clone());
                 let end = self.end.date();
                 let mut due = clamp_day(end.year(), 1, 31);
                 while due <= end + Duration::days(3) {
@@ -735,38 +784,29 @@ impl Builder {
                         clamp_day(due.year() + 1, 1, 31)
                     };
                 }
-                let amount = self.amount(amount);
-                self.push(
-                    made,
-                    Event::Schedule {
-                        c,
-                        execute_on: working_day_before(due),
-                        amount,
-                        reference: utr,
-                        to: hmrc,
-                    },
-                );
+                Booking {
+                    execute_on: working_day_before(due),
+                    amount: self.amount(amount),
+                    reference,
+                    to,
+                }
             }
             Some(Upcoming::Payment {
                 to,
                 reference,
                 amount,
             }) => {
-                let to = self.party(to)?;
+                let to = self.party(to.as_str())?;
                 let execute_on = self.end.date() + Duration::days(self.rng.random_range(5..=40));
-                let amount = self.amount(amount);
-                self.push(
-                    made,
-                    Event::Schedule {
-                        c,
-                        execute_on,
-                        amount,
-                        reference: reference.to_owned(),
-                        to,
-                    },
-                );
+                Booking {
+                    execute_on,
+                    amount: self.amount(amount),
+                    reference: reference.clone(),
+                    to,
+                }
             }
-        }
+        };
+        self.push(made, Event::Schedule { c, payment });
         Ok(())
     }
 }

@@ -10,19 +10,16 @@ use time::{Date, Duration, Month, Weekday};
 
 use crate::DemoError;
 use crate::calendar::{at, clamp_day, is_weekend, working_day_after, working_day_before};
-use crate::content::{FROM_FRIEND, Settle, Shop, TO_FRIEND};
+use crate::content::{Settle, Shop};
 use crate::generator::{Builder, Earnings, Party, PotRole};
-use crate::persona::{BillPattern, Shops};
+use crate::persona::BillPattern;
 
 /// Something that happens at a moment of the history.
 pub(crate) enum Event {
     Jobs,
     Income {
         c: usize,
-        amount: Pence,
-        from: Party,
-        reference: String,
-        code: ProprietaryCode,
+        credit: Credit,
     },
     PaydaySaving {
         c: usize,
@@ -74,13 +71,27 @@ pub(crate) enum Event {
         amount: Pence,
         reference: &'static str,
     },
+    /// The customer books a payment ahead, for the daily jobs to make.
     Schedule {
         c: usize,
-        execute_on: Date,
-        amount: Pence,
-        reference: String,
-        to: Party,
+        payment: Booking,
     },
+}
+
+/// Money arriving from another bank.
+pub(crate) struct Credit {
+    amount: Pence,
+    from: Party,
+    reference: String,
+    code: ProprietaryCode,
+}
+
+/// A payment booked ahead: when, how much, to whom.
+pub(crate) struct Booking {
+    pub execute_on: Date,
+    pub amount: Pence,
+    pub reference: String,
+    pub to: Party,
 }
 
 /// `Ok(None)` when the customer simply could not afford it: the demo skips, as a person would.
@@ -129,17 +140,13 @@ impl Builder {
         for c in 0..self.sims.len() {
             self.plan_income(c, day)?;
             self.plan_bills(c, day, month);
-            let (spending, commute) = (self.sims[c].spending, self.sims[c].commute);
-            for h in spending {
+            let spending = self.sims[c].spending.clone();
+            for (h, shops) in spending {
                 let p = if weekend { h.weekend } else { h.weekday };
                 if self.rng.random_bool(p) {
-                    let shops = match h.shops {
-                        Shops::At(shops) => shops,
-                        Shops::Commute => commute,
-                    };
                     let shop = self.pick(shops);
                     let amount = match shop.settle {
-                        Settle::Hold { hold } => Pence(hold),
+                        Settle::Hold(hold) => Pence(hold),
                         _ => self.pence(shop.min, shop.max),
                     };
                     let when = at(
@@ -175,42 +182,14 @@ impl Builder {
                 self.push(at(day, 20 * 3600 + 30 * 60), Event::RoundUps { c });
             }
             self.push(at(day, 22 * 3600 + 15 * 60), Event::TopUp { c });
-            let friends = self.sims[c].friends.len();
-            if self.rng.random_bool(if weekend { 0.16 } else { 0.07 }) {
-                let friend = self.rng.random_range(0..friends);
-                let reference = *self.pick(TO_FRIEND);
-                let amount = self.pounds(5, 60);
-                let when = at(day, self.rng.random_range(10 * 3600..23 * 3600));
-                self.push(
-                    when,
-                    Event::PayFriend {
-                        c,
-                        friend,
-                        amount,
-                        reference,
-                    },
-                );
-            }
-            if self.rng.random_bool(0.06) {
-                let friend = self.rng.random_range(0..friends);
-                let reference = *self.pick(FROM_FRIEND);
-                let amount = self.pounds(5, 45);
-                let when = at(day, self.rng.random_range(9 * 3600..23 * 3600));
-                self.push(
-                    when,
-                    Event::FromFriend {
-                        c,
-                        friend,
-                        amount,
-                        reference,
-                    },
-                );
-            }
+            self.plan_friend_transfer(c, day, if weekend { 0.16 } else { 0.07 }, true);
+            self.plan_friend_transfer(c, day, 0.06, false);
             for pot in 0..self.sims[c].pots.len() {
                 if let PotRole::Goal {
-                    spend: Some(spend), ..
+                    spend: Some((spend_in, _)),
+                    ..
                 } = self.sims[c].pots[pot].role
-                    && spend.month == month
+                    && spend_in == month
                     && day.day() == 9
                 {
                     self.push(at(day, 9 * 3600), Event::GoalSpend { c, pot });
@@ -226,6 +205,40 @@ impl Builder {
         Ok(())
     }
 
+    /// A transfer with one of the customer's friends, with `chance` of it on `day`: to them
+    /// when `paying`, else from them.
+    fn plan_friend_transfer(&mut self, c: usize, day: Date, chance: f64, paying: bool) {
+        if !self.rng.random_bool(chance) {
+            return;
+        }
+        let lists = &self.data.bank.lists;
+        let (references, most, first_hour) = if paying {
+            (&lists.to_friend, 60, 10)
+        } else {
+            (&lists.from_friend, 45, 9)
+        };
+        let friend = self.rng.random_range(0..self.sims[c].friends.len());
+        let reference = self.pick(references).as_str();
+        let amount = self.pounds(5, most);
+        let when = at(day, self.rng.random_range(first_hour * 3600..23 * 3600));
+        let event = if paying {
+            Event::PayFriend {
+                c,
+                friend,
+                amount,
+                reference,
+            }
+        } else {
+            Event::FromFriend {
+                c,
+                friend,
+                amount,
+                reference,
+            }
+        };
+        self.push(when, event);
+    }
+
     fn plan_income(&mut self, c: usize, day: Date) -> Result<(), DemoError> {
         let month_num = i32::from(u8::from(day.month()));
         let mut credits = Vec::new();
@@ -237,22 +250,19 @@ impl Builder {
                 net,
                 day: pay_day,
             } => {
-                let nominal = match pay_day {
-                    Some(d) => clamp_day(day.year(), month_num, *d),
-                    None => clamp_day(day.year(), month_num, 31),
-                };
+                let nominal = clamp_day(day.year(), month_num, *pay_day);
                 if day == working_day_before(nominal) {
                     payday = true;
                     // Annual pay rise with the new tax year.
                     if day.month() == Month::April {
                         *net = pct(*net, 103);
                     }
-                    credits.push((
-                        *net,
-                        employer.clone(),
-                        reference.clone(),
-                        ProprietaryCode::Salary,
-                    ));
+                    credits.push(Credit {
+                        amount: *net,
+                        from: employer.clone(),
+                        reference: reference.clone(),
+                        code: ProprietaryCode::Salary,
+                    });
                 }
             }
             Earnings::Pension {
@@ -264,21 +274,21 @@ impl Builder {
                 monthly,
             } => {
                 if (day - *anchor).whole_days().rem_euclid(28) == 0 {
-                    credits.push((
-                        *four_weekly,
-                        state.clone(),
-                        reference.clone(),
-                        ProprietaryCode::FasterPayment,
-                    ));
+                    credits.push(Credit {
+                        amount: *four_weekly,
+                        from: state.clone(),
+                        reference: reference.clone(),
+                        code: ProprietaryCode::FasterPayment,
+                    });
                 }
                 if day == working_day_before(clamp_day(day.year(), month_num, 1)) {
                     payday = true;
-                    credits.push((
-                        *monthly,
-                        private.clone(),
-                        "PENSION".to_owned(),
-                        ProprietaryCode::FasterPayment,
-                    ));
+                    credits.push(Credit {
+                        amount: *monthly,
+                        from: private.clone(),
+                        reference: "PENSION".to_owned(),
+                        code: ProprietaryCode::FasterPayment,
+                    });
                 }
             }
             Earnings::Trade { .. } => {
@@ -317,30 +327,18 @@ impl Builder {
                     .map(|p| (p, format!("INV-{next_invoice}")));
             }
             if let Some((from, reference)) = from {
-                self.push(
-                    when,
-                    Event::Income {
-                        c,
-                        amount,
-                        from,
-                        reference,
-                        code: ProprietaryCode::FasterPayment,
-                    },
-                );
-            }
-        }
-        for (amount, from, reference, code) in credits {
-            let when = at(day, self.rng.random_range(3600..2 * 3600 + 1800));
-            self.push(
-                when,
-                Event::Income {
-                    c,
+                let credit = Credit {
                     amount,
                     from,
                     reference,
-                    code,
-                },
-            );
+                    code: ProprietaryCode::FasterPayment,
+                };
+                self.push(when, Event::Income { c, credit });
+            }
+        }
+        for credit in credits {
+            let when = at(day, self.rng.random_range(3600..2 * 3600 + 1800));
+            self.push(when, Event::Income { c, credit });
         }
         if payday {
             self.push(at(day, 7 * 3600 + 45 * 60), Event::PaydaySaving { c });
@@ -434,10 +432,13 @@ impl Builder {
             }
             Event::Income {
                 c,
-                amount,
-                from,
-                reference,
-                code,
+                credit:
+                    Credit {
+                        amount,
+                        from,
+                        reference,
+                        code,
+                    },
             } => {
                 let account = self.sims[c].account.clone();
                 self.ledger
@@ -530,19 +531,19 @@ impl Builder {
             }
             Event::GoalSpend { c, pot } => {
                 let PotRole::Goal {
-                    spend: Some(spend), ..
+                    spend: Some((_, shops)),
+                    ..
                 } = self.sims[c].pots[pot].role
                 else {
                     return Ok(());
                 };
                 let got = self.withdraw(c, pot, Pence(i64::MAX)).await?;
                 if got.0 > 0 {
-                    let shops = spend.at;
                     let now = self.clock.now();
                     for _ in 0..self.rng.random_range(2..=4) {
                         let shop = self.pick(shops);
                         let amount = match shop.settle {
-                            Settle::Hold { hold } => Pence(hold),
+                            Settle::Hold(hold) => Pence(hold),
                             _ => self.pence(shop.min, shop.max),
                         };
                         let when = now
@@ -637,10 +638,13 @@ impl Builder {
             }
             Event::Schedule {
                 c,
-                execute_on,
-                amount,
-                reference,
-                to,
+                payment:
+                    Booking {
+                        execute_on,
+                        amount,
+                        reference,
+                        to,
+                    },
             } => {
                 let account = self.sims[c].account.clone();
                 self.ledger
@@ -712,7 +716,7 @@ impl Builder {
                 amount + pct(amount, tip)
             }
             Settle::Estimate => pct(amount, self.rng.random_range(88..=115)),
-            Settle::Hold { hold } => self.pence(hold * 35 / 100, hold * 90 / 100),
+            Settle::Hold(hold) => self.pence(hold * 35 / 100, hold * 90 / 100),
         };
         let now = self.clock.now();
         let when = at(

@@ -177,7 +177,7 @@ pub async fn build_demo_bank(
         LedgerConfig { sort_code },
     )
     .await?;
-    let mut demo = Builder::new(ledger, clock, options.seed, start, end);
+    let mut demo = Builder::new(personas::data()?, ledger, clock, options.seed, start, end);
     demo.setup(options.customers).await?;
     demo.run().await?;
     let audit = demo.ledger.audit().await?;
