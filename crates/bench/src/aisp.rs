@@ -7,17 +7,24 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use bascule_domain::{AccountType, Clock, Pence, PostalAddress};
-use bascule_ledger::{NewCurrentAccount, NewCustomer};
+use bascule_domain::{Clock, Pence};
 use bascule_store::Backend;
 use bascule_testkit::spawn_app;
 use serde_json::{Value, json};
-use time::macros::date;
 
-use crate::authz::enrol_and_register;
-use crate::{bulk_load, open_funded_accounts, report};
+use crate::authz::{Tpp, code_from_redirect, enrol_and_register};
+use crate::{bulk_load, open_account, open_funded_accounts, report};
 
 const BASE: &str = "/open-banking/v3.1/aisp";
+
+/// A GET of `url` with the consent's token, the customer present: the unattended-access limit
+/// does not apply.
+fn read(tpp: &Tpp, url: &str, token: &str) -> reqwest::RequestBuilder {
+    tpp.http
+        .get(url)
+        .bearer_auth(token)
+        .header("x-fapi-customer-ip-address", "198.51.100.7")
+}
 const REDIRECT: &str = "https://bench-tpp.example/cb";
 
 pub async fn accounts(
@@ -30,31 +37,13 @@ pub async fn accounts(
     let dir = tempfile::tempdir()?;
     let tpp = Arc::new(enrol_and_register(&app, dir.path()).await?);
 
-    let customer = app
-        .ledger
-        .create_customer(NewCustomer {
-            legal_name: "Bench Reader".into(),
-            date_of_birth: date!(1985 - 05 - 05),
-            email: "reader@example.com".into(),
-            phone: "+447700900001".into(),
-            address: PostalAddress {
-                lines: vec!["2 Bench Street".into()],
-                town: "London".into(),
-                postcode: "E1 6AN".into(),
-                country: "GB".into(),
-            },
-        })
-        .await?;
-    let account = app
-        .ledger
-        .open_current_account(NewCurrentAccount {
-            customer: customer.id.clone(),
-            account_type: AccountType::Personal,
-            nickname: Some("Main".into()),
-            overdraft_limit: Pence::ZERO,
-            product: None,
-        })
-        .await?;
+    let (customer, account) = open_account(
+        &app.ledger,
+        "Bench Reader",
+        "reader@example.com",
+        Some("Main"),
+    )
+    .await?;
     // The reader's account holds about 1,000 lines whatever the ledger's size, so 10k and 1M
     // postings compare the cost of a big ledger, not of a longer history.
     let mut ids = vec![account.id.clone()];
@@ -106,7 +95,7 @@ pub async fn accounts(
         "scope": "openid accounts", "state": "s", "nonce": "n", "iat": now, "nbf": now, "exp": now + 300,
         "code_challenge": bascule_jose::sha256_base64url(verifier.as_bytes()), "code_challenge_method": "S256",
         "claims": {"id_token": {"openbanking_intent_id": {"value": consent_id, "essential": true}}},
-        "bascule_sandbox": {"decision": "Authorised", "customer": customer.id.as_str(), "accounts": [account.id.as_str()]},
+        "bascule_sandbox": {"decision": "Authorised", "customer": customer.as_str(), "accounts": [account.id.as_str()]},
     });
     let request = tpp.files.signing_key().sign_jwt(&claims, Some("JWT"))?;
     let pushed: Value = tpp
@@ -123,17 +112,7 @@ pub async fn accounts(
         pushed["request_uri"].as_str().context("request_uri")?,
     )?;
     let redirect = tpp.http.get(authorize).send().await?;
-    let location = redirect
-        .headers()
-        .get("location")
-        .and_then(|l| l.to_str().ok())
-        .context("location")?
-        .to_owned();
-    let code = location
-        .split_once('#')
-        .and_then(|(_, f)| f.split('&').find_map(|p| p.strip_prefix("code=")))
-        .context("code")?
-        .to_owned();
+    let code = code_from_redirect(&redirect)?;
     let tokens: Value = tpp
         .http
         .post(app.url("/token"))
@@ -161,13 +140,7 @@ pub async fn accounts(
         ("GET /accounts", format!("{BASE}/accounts")),
     ] {
         let url = app.url(&path);
-        let probe = tpp
-            .http
-            .get(&url)
-            .bearer_auth(&*token)
-            .header("x-fapi-customer-ip-address", "198.51.100.7")
-            .send()
-            .await?;
+        let probe = read(&tpp, &url, &token).send().await?;
         anyhow::ensure!(probe.status() == 200, "{what}: {}", probe.status());
         let stop = Arc::new(AtomicBool::new(false));
         let started = Instant::now();
@@ -178,14 +151,7 @@ pub async fn accounts(
                 let mut latencies = Vec::new();
                 while !stop.load(Ordering::Relaxed) {
                     let t = Instant::now();
-                    let r = tpp
-                        .http
-                        .get(&url)
-                        .bearer_auth(&*token)
-                        // The customer is present: the unattended-access limit does not apply.
-                        .header("x-fapi-customer-ip-address", "198.51.100.7")
-                        .send()
-                        .await?;
+                    let r = read(&tpp, &url, &token).send().await?;
                     anyhow::ensure!(r.status() == 200, "read failed: {}", r.status());
                     r.bytes().await?;
                     latencies.push(t.elapsed());

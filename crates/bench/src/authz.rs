@@ -8,16 +8,14 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use bascule_directory::{EnrolRequest, Role};
-use bascule_domain::{AccountType, Clock, ConsentKind, Pence, PostalAddress};
-use bascule_ledger::{NewCurrentAccount, NewCustomer};
+use bascule_domain::{Clock, ConsentKind};
 use bascule_store::Backend;
 use bascule_testkit::{TestApp, spawn_app};
 use bascule_tls::IssuedCertificate;
 use bascule_tpp::{RegistrationRequest, TokenEndpointAuthMethod, TppClient, TppFiles};
 use serde_json::{Value, json};
-use time::macros::date;
 
-use crate::report;
+use crate::{open_account, report};
 
 pub(crate) struct Tpp {
     pub client_id: String,
@@ -114,36 +112,27 @@ pub async fn tokens(backend: Backend, seconds: u64, connections: usize) -> anyho
     Ok(())
 }
 
+/// The authorisation code in the fragment of the bank's redirect back to the TPP.
+pub(crate) fn code_from_redirect(redirect: &reqwest::Response) -> anyhow::Result<String> {
+    let location = redirect
+        .headers()
+        .get("location")
+        .and_then(|l| l.to_str().ok())
+        .context("location")?;
+    Ok(location
+        .split_once('#')
+        .and_then(|(_, f)| f.split('&').find_map(|p| p.strip_prefix("code=")))
+        .context("code")?
+        .to_owned())
+}
+
 /// Complete headless authorisations, one after another, for `seconds`.
 pub async fn authorisations(backend: Backend, seconds: u64) -> anyhow::Result<()> {
     let app = spawn_app(backend).await?;
     let dir = tempfile::tempdir()?;
     let tpp = enrol_and_register(&app, dir.path()).await?;
-    let customer = app
-        .ledger
-        .create_customer(NewCustomer {
-            legal_name: "Bench Customer".into(),
-            date_of_birth: date!(1980 - 01 - 01),
-            email: "bench@example.com".into(),
-            phone: "+447700900000".into(),
-            address: PostalAddress {
-                lines: vec!["1 Bench Street".into()],
-                town: "London".into(),
-                postcode: "E1 6AN".into(),
-                country: "GB".into(),
-            },
-        })
-        .await?;
-    let account = app
-        .ledger
-        .open_current_account(NewCurrentAccount {
-            customer: customer.id.clone(),
-            account_type: AccountType::Personal,
-            nickname: None,
-            overdraft_limit: Pence::ZERO,
-            product: None,
-        })
-        .await?;
+    let (customer, account) =
+        open_account(&app.ledger, "Bench Customer", "bench@example.com", None).await?;
     let authz = app.state().authz.clone();
     let key = tpp.files.signing_key();
     let started = Instant::now();
@@ -168,7 +157,7 @@ pub async fn authorisations(backend: Backend, seconds: u64) -> anyhow::Result<()
             "scope": "openid accounts", "state": "s", "nonce": "n", "iat": now, "nbf": now, "exp": now + 300,
             "code_challenge": challenge, "code_challenge_method": "S256",
             "claims": {"id_token": {"openbanking_intent_id": {"value": consent.id.as_str(), "essential": true}}},
-            "bascule_sandbox": {"decision": "Authorised", "customer": customer.id.as_str(), "accounts": [account.id.as_str()]},
+            "bascule_sandbox": {"decision": "Authorised", "customer": customer.as_str(), "accounts": [account.id.as_str()]},
         });
         let request = key.sign_jwt(&claims, Some("JWT"))?;
         let pushed: Value = tpp
@@ -186,26 +175,14 @@ pub async fn authorisations(backend: Backend, seconds: u64) -> anyhow::Result<()
             request_uri,
         )?;
         let redirect = tpp.http.get(authorize).send().await?;
-        let location = redirect
-            .headers()
-            .get("location")
-            .and_then(|l| l.to_str().ok())
-            .context("location")?;
-        let fragment = location
-            .split_once('#')
-            .map(|(_, f)| f)
-            .context("fragment")?;
-        let code = fragment
-            .split('&')
-            .find_map(|p| p.strip_prefix("code="))
-            .context("code")?;
+        let code = code_from_redirect(&redirect)?;
         let token = tpp
             .http
             .post(app.url("/token"))
             .form(&[
                 ("grant_type", "authorization_code"),
                 ("client_id", &tpp.client_id),
-                ("code", code),
+                ("code", &code),
                 ("redirect_uri", "https://bench-tpp.example/cb"),
                 ("code_verifier", verifier),
             ])

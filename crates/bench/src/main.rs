@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use bascule_core_banking::{CoreBanking, PageDirection, TransactionQuery};
 use bascule_domain::{
-    AccountId, AccountType, Counterparty, Pence, PostalAddress, ProprietaryCode, RandomIds,
-    SortCode, SystemClock,
+    Account, AccountId, AccountType, Counterparty, CustomerId, Pence, PostalAddress,
+    ProprietaryCode, RandomIds, SortCode, SystemClock,
 };
 use bascule_ledger::{Ledger, LedgerConfig, LedgerError, NewCurrentAccount, NewCustomer};
 use bascule_store::{Backend, Store, StoreOptions, sqlx};
@@ -177,6 +177,58 @@ async fn ledger_on(url: &str) -> anyhow::Result<Ledger> {
     .await?)
 }
 
+/// A customer with one personal current account, no overdraft.
+pub(crate) async fn open_account(
+    ledger: &Ledger,
+    name: &str,
+    email: &str,
+    nickname: Option<&str>,
+) -> anyhow::Result<(CustomerId, Account)> {
+    let customer = ledger
+        .create_customer(NewCustomer {
+            legal_name: name.to_owned(),
+            date_of_birth: date!(1980 - 01 - 01),
+            email: email.to_owned(),
+            phone: "+447700900000".into(),
+            address: PostalAddress {
+                lines: vec!["1 Bench Street".into()],
+                town: "London".into(),
+                postcode: "E1 6AN".into(),
+                country: "GB".into(),
+            },
+        })
+        .await?;
+    let account = ledger
+        .open_current_account(NewCurrentAccount {
+            customer: customer.id.clone(),
+            account_type: AccountType::Personal,
+            nickname: nickname.map(str::to_owned),
+            overdraft_limit: Pence::ZERO,
+            product: None,
+        })
+        .await?;
+    Ok((customer.id, account))
+}
+
+/// Money from another bank into `account`.
+pub(crate) async fn fund(ledger: &Ledger, account: &AccountId, funds: Pence) -> anyhow::Result<()> {
+    ledger
+        .receive_payment(
+            account,
+            funds,
+            Counterparty {
+                name: "Funding".into(),
+                sort_code: None,
+                account_number: None,
+            },
+            None,
+            ProprietaryCode::FasterPayment,
+            None,
+        )
+        .await?;
+    Ok(())
+}
+
 pub(crate) async fn open_funded_accounts(
     ledger: &Ledger,
     n: usize,
@@ -184,44 +236,15 @@ pub(crate) async fn open_funded_accounts(
 ) -> anyhow::Result<Vec<AccountId>> {
     let mut ids = Vec::with_capacity(n);
     for i in 0..n {
-        let c = ledger
-            .create_customer(NewCustomer {
-                legal_name: format!("Bench Customer {i}"),
-                date_of_birth: date!(1980 - 01 - 01),
-                email: format!("bench{i}@example.com"),
-                phone: "+447700900000".into(),
-                address: PostalAddress {
-                    lines: vec!["1 Bench Street".into()],
-                    town: "London".into(),
-                    postcode: "E1 6AN".into(),
-                    country: "GB".into(),
-                },
-            })
-            .await?;
-        let a = ledger
-            .open_current_account(NewCurrentAccount {
-                customer: c.id,
-                account_type: AccountType::Personal,
-                nickname: None,
-                overdraft_limit: Pence::ZERO,
-                product: None,
-            })
-            .await?;
+        let (_, a) = open_account(
+            ledger,
+            &format!("Bench Customer {i}"),
+            &format!("bench{i}@example.com"),
+            None,
+        )
+        .await?;
         if funds.0 > 0 {
-            ledger
-                .receive_payment(
-                    &a.id,
-                    funds,
-                    Counterparty {
-                        name: "Funding".into(),
-                        sort_code: None,
-                        account_number: None,
-                    },
-                    None,
-                    ProprietaryCode::FasterPayment,
-                    None,
-                )
-                .await?;
+            fund(ledger, &a.id, funds).await?;
         }
         ids.push(a.id);
     }

@@ -8,16 +8,14 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use bascule_core_banking::{CoreBanking, TransactionQuery};
-use bascule_domain::{AccountType, Clock, Counterparty, Pence, PostalAddress, ProprietaryCode};
-use bascule_ledger::{NewCurrentAccount, NewCustomer};
+use bascule_domain::{Clock, Pence};
 use bascule_store::Backend;
 use bascule_testkit::spawn_app;
 use serde_json::{Map, Value, json};
-use time::macros::date;
 use tokio::sync::Mutex;
 
-use crate::authz::{Tpp, enrol_and_register};
-use crate::report;
+use crate::authz::{Tpp, code_from_redirect, enrol_and_register};
+use crate::{fund, open_account, report};
 
 const BASE: &str = "/open-banking/v3.1/pisp";
 const REDIRECT: &str = "https://bench-tpp.example/cb";
@@ -82,45 +80,9 @@ pub async fn payments(backend: Backend, count: usize, connections: usize) -> any
     let app = spawn_app(backend).await?;
     let dir = tempfile::tempdir()?;
     let tpp = Arc::new(enrol_and_register(&app, dir.path()).await?);
-    let customer = app
-        .ledger
-        .create_customer(NewCustomer {
-            legal_name: "Bench Payer".into(),
-            date_of_birth: date!(1975 - 03 - 03),
-            email: "payer@example.com".into(),
-            phone: "+447700900002".into(),
-            address: PostalAddress {
-                lines: vec!["3 Bench Street".into()],
-                town: "London".into(),
-                postcode: "E1 6AN".into(),
-                country: "GB".into(),
-            },
-        })
-        .await?;
-    let account = app
-        .ledger
-        .open_current_account(NewCurrentAccount {
-            customer: customer.id.clone(),
-            account_type: AccountType::Personal,
-            nickname: None,
-            overdraft_limit: Pence::ZERO,
-            product: None,
-        })
-        .await?;
-    app.ledger
-        .receive_payment(
-            &account.id,
-            Pence::from_pounds(1_000_000),
-            Counterparty {
-                name: "Funding".into(),
-                sort_code: None,
-                account_number: None,
-            },
-            None,
-            ProprietaryCode::FasterPayment,
-            None,
-        )
-        .await?;
+    let (customer, account) =
+        open_account(&app.ledger, "Bench Payer", "payer@example.com", None).await?;
+    fund(&app.ledger, &account.id, Pence::from_pounds(1_000_000)).await?;
     let now = app.clock.now().unix_timestamp();
     let cc: Value = tpp
         .http
@@ -159,7 +121,7 @@ pub async fn payments(backend: Backend, count: usize, connections: usize) -> any
             "response_type": "code id_token", "redirect_uri": REDIRECT,
             "scope": "openid payments", "state": "s", "nonce": "n", "iat": now, "nbf": now, "exp": now + 300,
             "claims": {"id_token": {"openbanking_intent_id": {"value": consent_id, "essential": true}}},
-            "bascule_sandbox": {"decision": "Authorised", "customer": customer.id.as_str(), "accounts": [account.id.as_str()]},
+            "bascule_sandbox": {"decision": "Authorised", "customer": customer.as_str(), "accounts": [account.id.as_str()]},
         });
         let request = tpp.files.signing_key().sign_jwt(&claims, Some("JWT"))?;
         let mut url = reqwest::Url::parse(&app.url("/authorize"))?;
@@ -169,17 +131,7 @@ pub async fn payments(backend: Backend, count: usize, connections: usize) -> any
             .append_pair("scope", "openid payments")
             .append_pair("request", &request);
         let redirect = tpp.http.get(url).send().await?;
-        let location = redirect
-            .headers()
-            .get("location")
-            .and_then(|l| l.to_str().ok())
-            .context("location")?
-            .to_owned();
-        let code = location
-            .split_once('#')
-            .and_then(|(_, f)| f.split('&').find_map(|p| p.strip_prefix("code=")))
-            .context("code")?
-            .to_owned();
+        let code = code_from_redirect(&redirect)?;
         let tokens: Value = tpp
             .http
             .post(app.url("/token"))
