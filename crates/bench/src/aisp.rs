@@ -12,7 +12,7 @@ use bascule_store::Backend;
 use bascule_testkit::spawn_app;
 use serde_json::{Value, json};
 
-use crate::authz::{Tpp, code_from_redirect, enrol_and_register};
+use crate::authz::{Tpp, client_credentials_token, code_from_redirect, enrol_and_register};
 use crate::{bulk_load, open_account, open_funded_accounts, report};
 
 const BASE: &str = "/open-banking/v3.1/aisp";
@@ -63,19 +63,7 @@ pub async fn accounts(
     );
 
     // Consent, authorisation (PAR + headless approval) and the consent-bound token.
-    let cc: Value = tpp
-        .http
-        .post(app.url("/token"))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", tpp.client_id.as_str()),
-            ("scope", "accounts"),
-        ])
-        .send()
-        .await?
-        .json()
-        .await?;
-    let cc = cc["access_token"].as_str().context("cc token")?;
+    let cc = &client_credentials_token(&app, &tpp, "accounts").await?;
     let consent: Value = tpp
         .http
         .post(app.url(&format!("{BASE}/account-access-consents")))

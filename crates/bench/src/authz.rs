@@ -112,6 +112,30 @@ pub async fn tokens(backend: Backend, seconds: u64, connections: usize) -> anyho
     Ok(())
 }
 
+/// A client-credentials access token for `scope`.
+pub(crate) async fn client_credentials_token(
+    app: &TestApp,
+    tpp: &Tpp,
+    scope: &str,
+) -> anyhow::Result<String> {
+    let token: Value = tpp
+        .http
+        .post(app.url("/token"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", tpp.client_id.as_str()),
+            ("scope", scope),
+        ])
+        .send()
+        .await?
+        .json()
+        .await?;
+    Ok(token["access_token"]
+        .as_str()
+        .context("cc token")?
+        .to_owned())
+}
+
 /// The authorisation code in the fragment of the bank's redirect back to the TPP.
 pub(crate) fn code_from_redirect(redirect: &reqwest::Response) -> anyhow::Result<String> {
     let location = redirect

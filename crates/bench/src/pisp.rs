@@ -14,7 +14,7 @@ use bascule_testkit::spawn_app;
 use serde_json::{Map, Value, json};
 use tokio::sync::Mutex;
 
-use crate::authz::{Tpp, code_from_redirect, enrol_and_register};
+use crate::authz::{Tpp, client_credentials_token, code_from_redirect, enrol_and_register};
 use crate::{fund, open_account, report};
 
 const BASE: &str = "/open-banking/v3.1/pisp";
@@ -84,19 +84,7 @@ pub async fn payments(backend: Backend, count: usize, connections: usize) -> any
         open_account(&app.ledger, "Bench Payer", "payer@example.com", None).await?;
     fund(&app.ledger, &account.id, Pence::from_pounds(1_000_000)).await?;
     let now = app.clock.now().unix_timestamp();
-    let cc: Value = tpp
-        .http
-        .post(app.url("/token"))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", tpp.client_id.as_str()),
-            ("scope", "payments"),
-        ])
-        .send()
-        .await?
-        .json()
-        .await?;
-    let cc = cc["access_token"].as_str().context("cc token")?.to_owned();
+    let cc = client_credentials_token(&app, &tpp, "payments").await?;
 
     // Authorised consents, one per payment, prepared before the clock starts.
     let preparing = Instant::now();
