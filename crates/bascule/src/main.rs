@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
+use bascule_demo::{self as demo, DemoOptions};
 use bascule_directory::{Directory, EnrolRequest, Role};
 use bascule_domain::RandomIds;
 use bascule_domain::{Clock, SortCode, SystemClock};
-use bascule_ledger::demo::{self, DemoOptions};
 use bascule_server::{Config, LogFormat, telemetry};
 use bascule_store::{Store, StoreOptions};
 use bascule_tls::{CertificateAuthority, RevokedCertificates};

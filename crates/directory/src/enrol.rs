@@ -375,25 +375,19 @@ impl Directory {
     pub async fn revoke_software(&self, id: &str) -> Result<u64, DirectoryError> {
         let at = self.inner.clock.now().unix_timestamp();
         let mut tx = self.inner.store.begin().await?;
-        let updated = sqlx::query(
-            "UPDATE directory_software SET status = 'Revoked', revoked_at = $1 WHERE id = $2",
-        )
-        .bind(at)
-        .bind(id)
-        .execute(tx.conn())
-        .await?;
-        if updated.rows_affected() == 0 {
+        let revoke =
+            "UPDATE directory_software SET status = 'Revoked', revoked_at = $1 WHERE id = $2";
+        if revoke_rows(&mut tx, revoke, at, id).await? == 0 {
             return Err(DirectoryError::NotFound("software"));
         }
-        let certs = sqlx::query(
+        let certs = revoke_rows(
+            &mut tx,
             "UPDATE directory_certificates SET status = 'Revoked', revoked_at = $1 \
              WHERE software_id = $2 AND status = 'Active'",
+            at,
+            id,
         )
-        .bind(at)
-        .bind(id)
-        .execute(tx.conn())
-        .await?
-        .rows_affected();
+        .await?;
         tx.commit().await?;
         self.refresh_revocations().await?;
         tracing::warn!(software = %id, certificates = certs, "software revoked");
@@ -404,34 +398,28 @@ impl Directory {
     pub async fn revoke_organisation(&self, id: &str) -> Result<u64, DirectoryError> {
         let at = self.inner.clock.now().unix_timestamp();
         let mut tx = self.inner.store.begin().await?;
-        let updated = sqlx::query(
-            "UPDATE directory_organisations SET status = 'Revoked', revoked_at = $1 WHERE id = $2",
-        )
-        .bind(at)
-        .bind(id)
-        .execute(tx.conn())
-        .await?;
-        if updated.rows_affected() == 0 {
+        let revoke =
+            "UPDATE directory_organisations SET status = 'Revoked', revoked_at = $1 WHERE id = $2";
+        if revoke_rows(&mut tx, revoke, at, id).await? == 0 {
             return Err(DirectoryError::NotFound("organisation"));
         }
-        sqlx::query(
+        revoke_rows(
+            &mut tx,
             "UPDATE directory_software SET status = 'Revoked', revoked_at = $1 \
              WHERE organisation_id = $2 AND status = 'Active'",
+            at,
+            id,
         )
-        .bind(at)
-        .bind(id)
-        .execute(tx.conn())
         .await?;
-        let certs = sqlx::query(
+        let certs = revoke_rows(
+            &mut tx,
             "UPDATE directory_certificates SET status = 'Revoked', revoked_at = $1 \
              WHERE status = 'Active' AND software_id IN \
                (SELECT id FROM directory_software WHERE organisation_id = $2)",
+            at,
+            id,
         )
-        .bind(at)
-        .bind(id)
-        .execute(tx.conn())
-        .await?
-        .rows_affected();
+        .await?;
         tx.commit().await?;
         self.refresh_revocations().await?;
         tracing::warn!(organisation = %id, certificates = certs, "organisation revoked");
@@ -485,4 +473,19 @@ impl Directory {
             None => Ok(None),
         }
     }
+}
+
+/// Runs one revocation `UPDATE` (`$1` the time, `$2` the id) in `tx`: how many rows it revoked.
+async fn revoke_rows(
+    tx: &mut bascule_store::WriteTx,
+    sql: &'static str,
+    at: i64,
+    id: &str,
+) -> Result<u64, DirectoryError> {
+    Ok(sqlx::query(sql)
+        .bind(at)
+        .bind(id)
+        .execute(tx.conn())
+        .await?
+        .rows_affected())
 }

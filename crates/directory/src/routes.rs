@@ -37,19 +37,21 @@ impl Directory {
             .route("/directory/jwks", get(directory_jwks))
             .route(
                 "/directory/organisations/{org}/jwks",
-                get(organisation_jwks),
+                get(|State(d), Path(org)| published_keys(d, org, None, false)),
             )
             .route(
                 "/directory/organisations/{org}/jwks/revoked",
-                get(organisation_revoked),
+                get(|State(d), Path(org)| published_keys(d, org, None, true)),
             )
             .route(
                 "/directory/organisations/{org}/software/{software}/jwks",
-                get(software_jwks),
+                get(|State(d), Path((org, software))| {
+                    published_keys(d, org, Some(software), false)
+                }),
             )
             .route(
                 "/directory/organisations/{org}/software/{software}/jwks/revoked",
-                get(software_revoked),
+                get(|State(d), Path((org, software))| published_keys(d, org, Some(software), true)),
             )
             .with_state(self.clone())
     }
@@ -59,42 +61,23 @@ async fn directory_jwks(State(d): State<Directory>) -> impl IntoResponse {
     jwks_response(d.jwks())
 }
 
-async fn organisation_jwks(
-    State(d): State<Directory>,
-    Path(org): Path<String>,
+/// The published keys of an organisation's software (all of it, or one), live or revoked.
+async fn published_keys(
+    d: Directory,
+    org: String,
+    software: Option<String>,
+    revoked: bool,
 ) -> Result<impl IntoResponse, Error> {
-    d.organisation(&org).await?;
-    Ok(jwks_response(d.software_jwks(&org, None, false).await?))
-}
-
-async fn organisation_revoked(
-    State(d): State<Directory>,
-    Path(org): Path<String>,
-) -> Result<impl IntoResponse, Error> {
-    d.organisation(&org).await?;
-    Ok(jwks_response(d.software_jwks(&org, None, true).await?))
-}
-
-async fn software_jwks(
-    State(d): State<Directory>,
-    Path((org, software)): Path<(String, String)>,
-) -> Result<impl IntoResponse, Error> {
-    if d.software(&software).await?.organisation_id != org {
-        return Err(Error::NotFound);
+    match &software {
+        Some(software) if d.software(software).await?.organisation_id != org => {
+            return Err(Error::NotFound);
+        }
+        Some(_) => {}
+        None => {
+            d.organisation(&org).await?;
+        }
     }
     Ok(jwks_response(
-        d.software_jwks(&org, Some(&software), false).await?,
-    ))
-}
-
-async fn software_revoked(
-    State(d): State<Directory>,
-    Path((org, software)): Path<(String, String)>,
-) -> Result<impl IntoResponse, Error> {
-    if d.software(&software).await?.organisation_id != org {
-        return Err(Error::NotFound);
-    }
-    Ok(jwks_response(
-        d.software_jwks(&org, Some(&software), true).await?,
+        d.software_jwks(&org, software.as_deref(), revoked).await?,
     ))
 }

@@ -118,6 +118,7 @@ fn clamp_day(year: i32, month: Month, day: u8) -> Date {
     Date::from_calendar_date(year, month, day.min(last)).unwrap_or(Date::MIN)
 }
 
+/// Whether a standing order (or a direct debit mandate) is still in force.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ScheduleStatus {
     Active,
@@ -157,28 +158,9 @@ pub struct StandingOrder {
     pub status: ScheduleStatus,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MandateStatus {
-    Active,
-    Inactive,
-}
-
-impl MandateStatus {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::Active => "Active",
-            Self::Inactive => "Inactive",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "Active" => Some(Self::Active),
-            "Inactive" => Some(Self::Inactive),
-            _ => None,
-        }
-    }
-}
+/// A direct debit mandate is active or not, in the same two states (and the same words) as a
+/// standing order.
+pub type MandateStatus = ScheduleStatus;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DirectDebitMandate {

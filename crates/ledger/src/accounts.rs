@@ -118,6 +118,26 @@ impl Ledger {
         })
     }
 
+    /// Every customer of the bank, in the order they joined.
+    pub async fn customer_ids(&self) -> Result<Vec<CustomerId>, LedgerError> {
+        let ids: Vec<String> =
+            sqlx::query_scalar("SELECT id FROM customers ORDER BY created_at, id")
+                .fetch_all(self.store.pool())
+                .await?;
+        ids.into_iter()
+            .map(|id| CustomerId::parse(id).map_err(|e| LedgerError::Invalid(e.to_string())))
+            .collect()
+    }
+
+    /// Whether the bank on `store` has any customers yet. It asks the store, not an open ledger,
+    /// because opening one writes the bank's internal accounts.
+    pub async fn has_customers(store: &bascule_store::Store) -> Result<bool, LedgerError> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM customers")
+            .fetch_one(store.pool())
+            .await?;
+        Ok(n > 0)
+    }
+
     pub async fn open_current_account(
         &self,
         new: NewCurrentAccount,

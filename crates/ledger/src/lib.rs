@@ -1,13 +1,12 @@
 //! Bascule's built-in core banking: a double-entry ledger on the store. It owns customers,
 //! accounts and pots, postings and the transactions customers see, balances, interest, standing
-//! orders, direct debits, scheduled payments, beneficiaries, statements and products; it runs
-//! the clock-driven daily jobs; and it builds the deterministic demo bank. It implements the
-//! `CoreBanking` trait, which is all the APIs above ever see of it.
+//! orders, direct debits, scheduled payments, beneficiaries, statements and products; and it runs
+//! the clock-driven daily jobs. It implements the `CoreBanking` trait, which is all the APIs
+//! above ever see of it. (The demo bank that drives it lives in `bascule-demo`.)
 
 mod accounts;
 mod arrangements;
 mod core_banking;
-pub mod demo;
 mod error;
 mod ids;
 mod jobs;

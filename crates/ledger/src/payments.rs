@@ -29,6 +29,38 @@ fn line(account: AccountId, amount: Pence, check_funds: bool, details: LineDetai
     }
 }
 
+/// Money out of a customer's account: refused beyond what they can spend.
+fn debit(account: AccountId, amount: Pence, details: LineDetails) -> EntryLine {
+    line(account, -amount, true, details)
+}
+
+/// Money into a customer's account.
+fn credit(account: AccountId, amount: Pence, details: LineDetails) -> EntryLine {
+    line(account, amount, false, details)
+}
+
+/// A line of money paid to or by someone, as the customer sees it.
+fn with_party(
+    description: String,
+    reference: Option<String>,
+    counterparty: Counterparty,
+) -> LineDetails {
+    LineDetails {
+        description,
+        reference,
+        counterparty: Some(counterparty),
+        ..LineDetails::default()
+    }
+}
+
+/// A line that says only what happened (a move between a customer's own accounts).
+fn described(description: String) -> LineDetails {
+    LineDetails {
+        description,
+        ..LineDetails::default()
+    }
+}
+
 fn bank_side(code: &'static str, amount: Pence) -> EntryLine {
     line(
         internal::account(code),
@@ -70,27 +102,23 @@ impl Ledger {
             idempotency_key,
             code: ProprietaryCode::Transfer,
             lines: vec![
-                line(
+                debit(
                     from.clone(),
-                    -amount,
-                    true,
-                    LineDetails {
-                        description: format!("Transfer to {}", name_of(&payee)),
-                        reference: reference.clone(),
-                        counterparty: Some(party(&payee)),
-                        ..LineDetails::default()
-                    },
+                    amount,
+                    with_party(
+                        format!("Transfer to {}", name_of(&payee)),
+                        reference.clone(),
+                        party(&payee),
+                    ),
                 ),
-                line(
+                credit(
                     to.clone(),
                     amount,
-                    false,
-                    LineDetails {
-                        description: format!("Transfer from {}", name_of(&payer)),
+                    with_party(
+                        format!("Transfer from {}", name_of(&payer)),
                         reference,
-                        counterparty: Some(party(&payer)),
-                        ..LineDetails::default()
-                    },
+                        party(&payer),
+                    ),
                 ),
             ],
         })
@@ -129,24 +157,8 @@ impl Ledger {
             idempotency_key,
             code: ProprietaryCode::PotTransfer,
             lines: vec![
-                line(
-                    from.clone(),
-                    -amount,
-                    true,
-                    LineDetails {
-                        description: out_text,
-                        ..LineDetails::default()
-                    },
-                ),
-                line(
-                    to.clone(),
-                    amount,
-                    false,
-                    LineDetails {
-                        description: in_text,
-                        ..LineDetails::default()
-                    },
-                ),
+                debit(from.clone(), amount, described(out_text)),
+                credit(to.clone(), amount, described(in_text)),
             ],
         })
         .await
@@ -169,17 +181,7 @@ impl Ledger {
             code,
             lines: vec![
                 bank_side(internal::PAYMENTS_CLEARING, -amount),
-                line(
-                    to.clone(),
-                    amount,
-                    false,
-                    LineDetails {
-                        description,
-                        reference,
-                        counterparty: Some(from),
-                        ..LineDetails::default()
-                    },
-                ),
+                credit(to.clone(), amount, with_party(description, reference, from)),
             ],
         })
         .await
@@ -202,20 +204,18 @@ impl Ledger {
         let payee = self
             .account_by_identification(&creditor.identification)
             .await?;
-        let debit = line(
+        let debit = debit(
             from.clone(),
-            -amount,
-            true,
-            LineDetails {
-                description: creditor.name.clone(),
-                reference: reference.clone(),
-                counterparty: Some(Counterparty {
+            amount,
+            with_party(
+                creditor.name.clone(),
+                reference.clone(),
+                Counterparty {
                     name: creditor.name.clone(),
                     sort_code: Some(creditor.identification.sort_code),
                     account_number: Some(creditor.identification.account_number),
-                }),
-                ..LineDetails::default()
-            },
+                },
+            ),
         );
         // An account holder here sees who paid them, as any bank shows it: the payer's name.
         let payer_name = match (&payee, &payer.customer_id) {
@@ -229,20 +229,18 @@ impl Ledger {
         }
         .unwrap_or_else(|| "Payment".to_owned());
         let credit = match payee {
-            Some(payee) if payee != *from => line(
+            Some(payee) if payee != *from => credit(
                 payee,
                 amount,
-                false,
-                LineDetails {
-                    description: payer_name.clone(),
+                with_party(
+                    payer_name.clone(),
                     reference,
-                    counterparty: Some(Counterparty {
+                    Counterparty {
                         name: payer_name,
                         sort_code: payer.identification.map(|i| i.sort_code),
                         account_number: payer.identification.map(|i| i.account_number),
-                    }),
-                    ..LineDetails::default()
-                },
+                    },
+                ),
             ),
             Some(_) => return Err(LedgerError::Invalid("cannot pay the same account".into())),
             None => bank_side(internal::PAYMENTS_CLEARING, amount),
@@ -446,20 +444,18 @@ impl Ledger {
             idempotency_key,
             code: ProprietaryCode::DirectDebit,
             lines: vec![
-                line(
+                debit(
                     account.clone(),
-                    -amount,
-                    true,
-                    LineDetails {
-                        description: originator.clone(),
-                        reference: Some(reference),
-                        counterparty: Some(Counterparty {
+                    amount,
+                    with_party(
+                        originator.clone(),
+                        Some(reference),
+                        Counterparty {
                             name: originator,
                             sort_code: None,
                             account_number: None,
-                        }),
-                        ..LineDetails::default()
-                    },
+                        },
+                    ),
                 ),
                 bank_side(internal::PAYMENTS_CLEARING, amount),
             ],

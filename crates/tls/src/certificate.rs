@@ -1,11 +1,7 @@
-use std::fmt::Write as _;
-
 use aws_lc_rs::digest;
 use rustls_pki_types::CertificateDer;
 use time::OffsetDateTime;
-use x509_parser::asn1_rs::ToDer;
 use x509_parser::prelude::{FromDer, X509Certificate};
-use x509_parser::x509::{AttributeTypeAndValue, X509Name};
 
 use crate::TlsError;
 
@@ -39,7 +35,7 @@ impl ClientCertificate {
         };
         let (_, parsed) = X509Certificate::from_der(leaf)
             .map_err(|e| TlsError::InvalidCertificate(e.to_string()))?;
-        let subject_dn = rfc4514(parsed.subject());
+        let subject_dn = bascule_dn::rfc4514(parsed.subject());
         let not_after = parsed.validity().not_after.to_datetime();
         let thumbprint_s256 = thumbprint_s256(leaf);
         Ok(Self {
@@ -79,71 +75,6 @@ fn base64url_no_pad(bytes: &[u8]) -> String {
     out
 }
 
-fn rfc4514(name: &X509Name<'_>) -> String {
-    let mut out = String::new();
-    let rdns: Vec<_> = name.iter_rdn().collect();
-    for (i, rdn) in rdns.iter().rev().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        for (j, attribute) in rdn.iter().enumerate() {
-            if j > 0 {
-                out.push('+');
-            }
-            write_attribute(&mut out, attribute);
-        }
-    }
-    out
-}
-
-fn write_attribute(out: &mut String, attribute: &AttributeTypeAndValue<'_>) {
-    let oid = attribute.attr_type().to_id_string();
-    let short = match oid.as_str() {
-        "2.5.4.3" => Some("CN"),
-        "2.5.4.7" => Some("L"),
-        "2.5.4.8" => Some("ST"),
-        "2.5.4.10" => Some("O"),
-        "2.5.4.11" => Some("OU"),
-        "2.5.4.6" => Some("C"),
-        "2.5.4.9" => Some("STREET"),
-        "0.9.2342.19200300.100.1.25" => Some("DC"),
-        "0.9.2342.19200300.100.1.1" => Some("UID"),
-        _ => None,
-    };
-    out.push_str(short.unwrap_or(&oid));
-    out.push('=');
-    let text = attribute
-        .as_str()
-        .map(str::to_owned)
-        .or_else(|_| attribute.attr_value().as_any_str());
-    match text {
-        Ok(text) => escape_value(out, &text),
-        Err(_) => {
-            out.push('#');
-            for byte in attribute.attr_value().to_der_vec().unwrap_or_default() {
-                let _ = write!(out, "{byte:02x}");
-            }
-        }
-    }
-}
-
-/// RFC 4514 section 2.4 escaping.
-fn escape_value(out: &mut String, value: &str) {
-    let last = value.chars().count().saturating_sub(1);
-    for (i, c) in value.chars().enumerate() {
-        match c {
-            '"' | '+' | ',' | ';' | '<' | '>' | '\\' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '#' if i == 0 => out.push_str("\\#"),
-            ' ' if i == 0 || i == last => out.push_str("\\ "),
-            '\0' => out.push_str("\\00"),
-            _ => out.push(c),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -170,15 +101,5 @@ mod tests {
         let t = thumbprint_s256(b"anything");
         assert_eq!(t.len(), 43);
         assert!(!t.contains('='));
-    }
-
-    #[test]
-    fn rfc4514_escaping() {
-        let mut s = String::new();
-        escape_value(&mut s, " #a,b+c\"d\\e;<f> ");
-        assert_eq!(s, "\\ #a\\,b\\+c\\\"d\\\\e\\;\\<f\\>\\ ");
-        let mut s = String::new();
-        escape_value(&mut s, "#x");
-        assert_eq!(s, "\\#x");
     }
 }

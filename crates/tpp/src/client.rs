@@ -109,17 +109,9 @@ impl TppClient {
         now_unix: i64,
     ) -> Result<Registration, TppError> {
         let url = parse_url(registration_endpoint)?;
-        let jwt = request.signed_jwt(&self.signing_key, audience, now_unix)?;
-        let response = self
-            .http
-            .post(url)
-            .header(CONTENT_TYPE, APPLICATION_JOSE)
-            .header(ACCEPT, "application/json")
-            .header(INTERACTION_ID, interaction_id())
-            .body(jwt)
-            .send()
-            .await?;
-        registration_response(response, StatusCode::CREATED).await
+        let post = self.http.post(url);
+        self.send_request_jwt(post, audience, request, now_unix, StatusCode::CREATED)
+            .await
     }
 
     /// `GET registration_endpoint/{client_id}` with a client-credentials access token;
@@ -155,18 +147,29 @@ impl TppClient {
         now_unix: i64,
     ) -> Result<Registration, TppError> {
         let url = client_url(registration_endpoint, client_id)?;
+        let put = self.http.put(url).bearer_auth(access_token);
+        self.send_request_jwt(put, audience, request, now_unix, StatusCode::OK)
+            .await
+    }
+
+    /// Sends `request` as a freshly signed request JWT and reads the registration back.
+    async fn send_request_jwt(
+        &self,
+        builder: reqwest::RequestBuilder,
+        audience: &str,
+        request: &RegistrationRequest,
+        now_unix: i64,
+        expect: StatusCode,
+    ) -> Result<Registration, TppError> {
         let jwt = request.signed_jwt(&self.signing_key, audience, now_unix)?;
-        let response = self
-            .http
-            .put(url)
-            .bearer_auth(access_token)
+        let response = builder
             .header(CONTENT_TYPE, APPLICATION_JOSE)
             .header(ACCEPT, "application/json")
             .header(INTERACTION_ID, interaction_id())
             .body(jwt)
             .send()
             .await?;
-        registration_response(response, StatusCode::OK).await
+        registration_response(response, expect).await
     }
 
     /// `DELETE registration_endpoint/{client_id}` with a client-credentials access token;
@@ -247,24 +250,13 @@ async fn registration_response(
 /// A 400 with an RFC 7591 error body becomes [`TppError::Registration`]; anything else
 /// [`TppError::Status`].
 async fn error_response(response: reqwest::Response) -> TppError {
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap_or_default();
-    if status == 400
-        && let Ok(Value::Object(body)) = serde_json::from_str::<Value>(&text)
-        && let Some(Value::String(error)) = body.get("error")
-    {
-        return TppError::Registration {
+    match crate::oauth::error_answer(response, &[400]).await {
+        crate::oauth::ErrorAnswer::Coded(status, error, description) => TppError::Registration {
             status,
-            error: error.clone(),
-            description: body
-                .get("error_description")
-                .and_then(Value::as_str)
-                .map(str::to_owned),
-        };
-    }
-    TppError::Status {
-        status,
-        body: truncate(text, MAX_ERROR_BODY),
+            error,
+            description,
+        },
+        crate::oauth::ErrorAnswer::Other(e) => e,
     }
 }
 

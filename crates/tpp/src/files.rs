@@ -8,9 +8,9 @@ use bascule_jose::{Algorithm, SigningKey};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use serde::{Deserialize, Serialize};
+use x509_parser::prelude::{FromDer, X509Certificate};
 
 use crate::TppError;
-use crate::dn;
 
 /// The manifest file inside an enrolment directory.
 pub const MANIFEST_FILE: &str = "tpp.json";
@@ -145,8 +145,9 @@ impl TppFiles {
                 "no certificate in the file".into(),
             ));
         };
-        let transport_subject_dn =
-            dn::subject_dn(leaf).map_err(|reason| invalid(&transport_path, reason))?;
+        let (_, parsed) =
+            X509Certificate::from_der(leaf).map_err(|e| invalid(&transport_path, e.to_string()))?;
+        let transport_subject_dn = bascule_dn::rfc4514(parsed.subject());
 
         let transport_key_path = dir.join(&manifest.transport_key);
         let transport_key_pem = read(&transport_key_path)?;

@@ -34,7 +34,6 @@
 //! ```
 
 mod client;
-mod dn;
 mod error;
 mod files;
 pub mod oauth;

@@ -3,7 +3,6 @@
 mod closing;
 mod concurrency;
 mod crash;
-mod demo;
 mod interest;
 mod pagination;
 mod properties;

@@ -88,25 +88,43 @@ pub(crate) fn random_base64url(len: usize) -> Result<String, TppError> {
 /// An OAuth endpoint's error answer: a 400/401 with an RFC 6749 §5.2 body becomes
 /// [`TppError::OAuth`], anything else [`TppError::Status`].
 pub(crate) async fn oauth_error(response: reqwest::Response) -> TppError {
+    match error_answer(response, &[400, 401]).await {
+        ErrorAnswer::Coded(status, error, description) => TppError::OAuth {
+            status,
+            error,
+            description,
+        },
+        ErrorAnswer::Other(e) => e,
+    }
+}
+
+/// An error answer as RFC 6749 §5.2 and RFC 7591 §3.2.2 both shape it, or not.
+pub(crate) enum ErrorAnswer {
+    /// Status, `error` and `error_description` of a JSON error body.
+    Coded(u16, String, Option<String>),
+    /// [`TppError::Status`] with the start of whatever else came back.
+    Other(TppError),
+}
+
+/// Reads `response` as an error answer: coded when its status is one of `coded` and its body
+/// a JSON object with a string `error`.
+pub(crate) async fn error_answer(response: reqwest::Response, coded: &[u16]) -> ErrorAnswer {
     let status = response.status().as_u16();
     let text = response.text().await.unwrap_or_default();
-    if matches!(status, 400 | 401)
+    if coded.contains(&status)
         && let Ok(Value::Object(body)) = serde_json::from_str::<Value>(&text)
         && let Some(Value::String(error)) = body.get("error")
     {
-        return TppError::OAuth {
-            status,
-            error: error.clone(),
-            description: body
-                .get("error_description")
-                .and_then(Value::as_str)
-                .map(str::to_owned),
-        };
+        let description = body
+            .get("error_description")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        return ErrorAnswer::Coded(status, error.clone(), description);
     }
-    TppError::Status {
+    ErrorAnswer::Other(TppError::Status {
         status,
         body: truncate(text, MAX_ERROR_BODY),
-    }
+    })
 }
 
 /// The JSON body of an expected-status response, or [`TppError::InvalidResponse`].

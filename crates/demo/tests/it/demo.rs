@@ -7,10 +7,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bascule_core_banking::{CoreBanking, TransactionQuery};
+use bascule_demo::{DemoBank, DemoOptions, build_demo_bank, is_built, load_demo_bank};
 use bascule_domain::{
     AccountType, ManualClock, Pence, ProprietaryCode, RandomIds, SortCode, TransactionStatus,
 };
-use bascule_ledger::demo::{DemoBank, DemoOptions, build_demo_bank, is_built, load_demo_bank};
 use bascule_ledger::{Ledger, LedgerConfig};
 use bascule_store::{Backend, Store, StoreOptions};
 use bascule_testkit::{BACKENDS, TestDatabase, test_database};

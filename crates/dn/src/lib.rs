@@ -1,24 +1,20 @@
-//! The subject DN of a certificate as an RFC 4514 string, in the form Open Banking's
-//! `tls_client_auth_subject_dn` uses.
+//! A certificate's distinguished name as an RFC 4514 string, in the form Open Banking's
+//! `tls_client_auth_subject_dn` uses. One rendering for both ends of mutual TLS: the bank
+//! compares what a TPP registered with what its TLS edge renders from the certificate, and the
+//! TPP SDK registers what it renders from its own transport certificate.
 
 use std::fmt::Write as _;
 
 use x509_parser::asn1_rs::ToDer;
-use x509_parser::prelude::{FromDer, X509Certificate};
 use x509_parser::x509::{AttributeTypeAndValue, X509Name};
 
-/// Subject DN of a DER certificate: most-specific RDN first, `,` between RDNs, `+` inside a
-/// multi-valued RDN, RFC 4514 §2.4 escaping. Attribute types with an RFC 4514 short name (CN,
-/// L, ST, O, OU, C, STREET, DC, UID) use it; all others, including organizationIdentifier,
-/// use the dotted OID with the value as text, e.g.
+/// `name` (a certificate's subject or issuer): most-specific RDN first, `,` between RDNs, `+`
+/// inside a multi-valued RDN, RFC 4514 §2.4 escaping. Attribute types with an RFC 4514 short
+/// name (CN, L, ST, O, OU, C, STREET, DC, UID) use it; all others, including
+/// organizationIdentifier, use the dotted OID with the value as text, e.g.
 /// `CN=software,2.5.4.97=PSDGB-OB-0015800001041REAAY,OU=0015800001041REAAY,O=Acme,C=GB`.
 /// Values that are not strings are rendered `#<hex of DER>`.
-pub(crate) fn subject_dn(der: &[u8]) -> Result<String, String> {
-    let (_, parsed) = X509Certificate::from_der(der).map_err(|e| e.to_string())?;
-    Ok(rfc4514(parsed.subject()))
-}
-
-fn rfc4514(name: &X509Name<'_>) -> String {
+pub fn rfc4514(name: &X509Name<'_>) -> String {
     let mut out = String::new();
     let rdns: Vec<_> = name.iter_rdn().collect();
     for (i, rdn) in rdns.iter().rev().enumerate() {
@@ -88,7 +84,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn escaping_follows_rfc4514() {
+    fn values_are_escaped_as_rfc4514_says() {
         let mut s = String::new();
         escape_value(&mut s, " #a,b+c\"d\\e;<f> ");
         assert_eq!(s, "\\ #a\\,b\\+c\\\"d\\\\e\\;\\<f\\>\\ ");

@@ -1,0 +1,3 @@
+//! The demo bank's integration tests, on SQLite and on PostgreSQL.
+
+mod demo;
