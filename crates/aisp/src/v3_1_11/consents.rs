@@ -7,7 +7,7 @@ use bascule_api_kit::body::{self, field_error};
 use bascule_api_kit::v3_1_11::access_consent_status;
 use bascule_api_kit::{ConsentEndpoints, consent_routes};
 use bascule_authz::AccessToken;
-use bascule_domain::Consent;
+use bascule_domain::{Consent, ConsentKind};
 use bascule_domain::aisp::{AccountAccessConsent, ConsentRequestError, Permission};
 use bascule_http::{Error, ObErrorCode};
 use serde::{Deserialize, Serialize};
@@ -96,18 +96,6 @@ fn response(
     }
 }
 
-/// Consents are managed with a client-credentials token carrying `accounts` (RW §Security).
-fn client_credentials(token: &AccessToken) -> Result<&str, Error> {
-    token.require_scope("accounts")?;
-    if token.consent.is_some() {
-        return Err(Error::forbidden(
-            ObErrorCode::ResourceConsentMismatch,
-            "Consents are managed with a client-credentials token",
-        ));
-    }
-    Ok(token.client_id())
-}
-
 /// The body as the domain's consent request, or 400 with the OB code of the first problem.
 fn parse_request(body: &[u8], now: time::OffsetDateTime) -> Result<AccountAccessConsent, Error> {
     let request: ObReadConsent1 = body::parse(body, "OBReadConsent1")?;
@@ -159,7 +147,7 @@ impl ConsentEndpoints for Consents {
     type Response = ObReadConsentResponse1;
 
     fn client_id(token: &AccessToken) -> Result<&str, Error> {
-        client_credentials(token)
+        Ok(token.client_credentials(ConsentKind::AccountAccess.scope())?)
     }
 
     fn parse(aisp: &Aisp, body: &[u8]) -> Result<AccountAccessConsent, Error> {

@@ -93,19 +93,6 @@ fn response(
     }
 }
 
-/// Consents are managed with a client-credentials token carrying `fundsconfirmations`
-/// (COF `TPPOAuth2Security`).
-fn client_credentials(token: &AccessToken) -> Result<&str, Error> {
-    token.require_scope(ConsentKind::FundsConfirmation.scope())?;
-    if token.consent.is_some() {
-        return Err(Error::forbidden(
-            ObErrorCode::ResourceConsentMismatch,
-            "Consents are managed with a client-credentials token",
-        ));
-    }
-    Ok(token.client_id())
-}
-
 /// `OBFundsConfirmationConsent1` as the service's request, or 400 with the OB code and path of
 /// the first problem.
 fn parse_request(raw: &[u8], now: OffsetDateTime) -> Result<FundsConfirmationConsent, Error> {
@@ -193,7 +180,7 @@ impl ConsentEndpoints for Consents {
     type Response = ConsentResponse;
 
     fn client_id(token: &AccessToken) -> Result<&str, Error> {
-        client_credentials(token)
+        Ok(token.client_credentials(ConsentKind::FundsConfirmation.scope())?)
     }
 
     fn parse(cbpii: &Cbpii, body: &[u8]) -> Result<FundsConfirmationConsent, Error> {
