@@ -6,7 +6,7 @@ use bascule_domain::{
     AccountId, Clock, Consent, ConsentEvent, ConsentId, ConsentKind, ConsentStatus, CustomerId,
     RandomIds,
 };
-use bascule_store::Store;
+use bascule_store::{Store, WriteTx};
 use bascule_store::sqlx::{self, Row, any::AnyRow};
 use time::OffsetDateTime;
 
@@ -207,5 +207,25 @@ impl ConsentStore {
             .fetch_optional(self.store.pool())
             .await?;
         row.as_ref().map(consent).transpose()
+    }
+
+    /// Consumes an Authorised, unexpired consent inside the caller's transaction, so the
+    /// payment that uses it and the consumption commit together (or not at all). False when
+    /// the consent is no longer Authorised or has expired: a lost race, a revocation.
+    pub async fn consume_in(&self, tx: &mut WriteTx, id: &ConsentId) -> Result<bool, AuthzError> {
+        let now = self.clock.now().unix_timestamp();
+        let changed = sqlx::query(
+            "UPDATE consents SET status = $1, status_updated_at = $2 \
+             WHERE id = $3 AND status = $4 AND (expires_at IS NULL OR expires_at > $2)",
+        )
+        .bind(ConsentStatus::Consumed.as_str())
+        .bind(now)
+        .bind(id.as_str())
+        .bind(ConsentStatus::Authorised.as_str())
+        .execute(&mut *tx.conn())
+        .await
+        .map_err(bascule_store::StoreError::from)?
+        .rows_affected();
+        Ok(changed == 1)
     }
 }

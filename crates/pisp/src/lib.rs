@@ -62,7 +62,9 @@ pub mod idempotency;
 pub mod initiation;
 pub mod jws;
 pub mod limits;
+pub mod order;
 pub mod payments;
+pub mod pipeline;
 mod request;
 pub mod schedule_initiation;
 pub mod schedules;
@@ -128,6 +130,8 @@ struct Inner {
     store: Store,
     clock: Arc<dyn Clock>,
     config: PispConfig,
+    /// Set once rows stored in the v3.1.11 format have been converted (v3_1_11::legacy).
+    terms_converted: tokio::sync::OnceCell<()>,
 }
 
 impl Pisp {
@@ -148,6 +152,7 @@ impl Pisp {
                 store,
                 clock,
                 config,
+                terms_converted: tokio::sync::OnceCell::new(),
             }),
         };
         if tokio::runtime::Handle::try_current().is_ok() {
@@ -202,6 +207,18 @@ impl Pisp {
     /// The absolute URL of `path` on this server (for `Links`).
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.inner.config.public_url)
+    }
+
+    /// Before the first read of stored terms in this process: rows an earlier release stored
+    /// in the v3.1.11 format are converted (once per database; a no-op after that).
+    pub async fn stored_terms_ready(&self) -> Result<(), Error> {
+        self.inner
+            .terms_converted
+            .get_or_try_init(|| async {
+                v3_1_11::legacy::convert(self.store()).await.map(drop)
+            })
+            .await
+            .map(drop)
     }
 
     pub(crate) fn downgrade(&self) -> std::sync::Weak<Inner> {

@@ -19,17 +19,24 @@ use bascule_http::{Error, ObErrorCode};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use time::Date;
 
+use super::terms::{risk_of, risk_value, yes_no, yes_no_text};
 use super::wire::{DateTime, JsonWithStatus, Links, Meta, consent_status, debtor, to_json};
 use crate::consents::{bound_consent, client_credentials};
 use crate::initiation::{CashAccount, Risk, field_error, parse_strict};
-use crate::schedules::{
-    DomesticOrder, OrderConsentDetails, OrderInitiation, OrderKind, OrderStatus,
-};
+use crate::order::{ConsentTerms, PaymentKind};
+use crate::pipeline::Step;
+use crate::schedules::{DomesticOrder, OrderStatus, OrderTerms};
 use crate::{Pisp, PispRequest, core_error, jws};
 
-/// A payment-order Initiation with its v3.1.11 names.
-pub(super) trait WireOrder: OrderInitiation + 'static {
+/// A payment-order Initiation with its v3.1.11 names, and its mapping to the bank's terms.
+pub(super) trait WireOrder: Serialize + DeserializeOwned + Send + Sync + 'static {
+    type Terms: OrderTerms + Step<Payment = DomesticOrder<Self::Terms>>;
+    /// The schema's rules and the bank's; `today` when dates must not be past.
+    fn check(&self, today: Option<Date>) -> Result<(), Error>;
+    fn to_terms(&self) -> Result<Self::Terms, Error>;
+    fn from_terms(terms: &Self::Terms) -> Self;
     /// e.g. `/domestic-scheduled-payment-consents`.
     const CONSENTS: &'static str;
     /// e.g. `/domestic-scheduled-payments`.
@@ -45,11 +52,11 @@ pub(super) trait WireOrder: OrderInitiation + 'static {
 #[serde(
     rename_all = "PascalCase",
     deny_unknown_fields,
-    bound(deserialize = "I: DeserializeOwned")
+    bound(deserialize = "D: DeserializeOwned")
 )]
-struct ConsentRequest<I> {
-    data: ConsentData<I>,
-    risk: Risk,
+pub(super) struct Request<D> {
+    pub data: D,
+    pub risk: Risk,
 }
 
 #[derive(Debug, Deserialize)]
@@ -59,6 +66,7 @@ struct ConsentRequest<I> {
     bound(deserialize = "I: DeserializeOwned")
 )]
 struct ConsentData<I> {
+    // Required by the schema: a missing one is refused by the parser.
     permission: String,
     read_refund_account: Option<String>,
     initiation: I,
@@ -76,6 +84,7 @@ struct ConsentResponse<'a, I> {
     meta: Meta,
 }
 
+/// Every payment consent's response `Data` (domestic consents have no `Permission`).
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 struct ConsentResponseData<'a, I> {
@@ -83,9 +92,10 @@ struct ConsentResponseData<'a, I> {
     creation_date_time: DateTime,
     status: &'static str,
     status_update_date_time: DateTime,
-    permission: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    read_refund_account: Option<&'a str>,
+    permission: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    read_refund_account: Option<&'static str>,
     initiation: &'a I,
     #[serde(skip_serializing_if = "Option::is_none")]
     authorisation: Option<&'a Value>,
@@ -95,11 +105,15 @@ struct ConsentResponseData<'a, I> {
     debtor: Option<CashAccount>,
 }
 
-fn render_consent<I: WireOrder>(
+/// A payment consent's response body: `initiation` is the Initiation rendered from `details`.
+pub(super) fn render_consent<I: Serialize, T>(
     pisp: &Pisp,
     consent: &Consent,
-    details: &OrderConsentDetails<I>,
+    details: &ConsentTerms<T>,
+    initiation: &I,
+    permission: Option<&'static str>,
     debtor: Option<CashAccount>,
+    path: &str,
 ) -> Result<String, Error> {
     to_json(&ConsentResponse {
         data: ConsentResponseData {
@@ -107,21 +121,31 @@ fn render_consent<I: WireOrder>(
             creation_date_time: consent.created_at.into(),
             status: consent_status(consent.status),
             status_update_date_time: consent.status_updated_at.into(),
-            permission: &details.permission,
-            read_refund_account: details.read_refund_account.as_deref(),
-            initiation: &details.initiation,
+            permission,
+            read_refund_account: yes_no_text(details.read_refund_account),
+            initiation,
             authorisation: details.authorisation.as_ref(),
             sca_support_data: details.sca_support_data.as_ref(),
             debtor,
         },
-        risk: &details.risk,
-        links: Links::to(pisp, &format!("{}/{}", I::CONSENTS, consent.id)),
+        risk: &risk_of(&details.risk)?,
+        links: Links::to(pisp, &format!("{path}/{}", consent.id)),
         meta: Meta::default(),
     })
 }
 
+fn render_order_consent<I: WireOrder>(
+    pisp: &Pisp,
+    consent: &Consent,
+    details: &ConsentTerms<I::Terms>,
+    debtor: Option<CashAccount>,
+) -> Result<String, Error> {
+    let initiation = I::from_terms(&details.terms);
+    render_consent(pisp, consent, details, &initiation, Some("Create"), debtor, I::CONSENTS)
+}
+
 /// `OBCashAccountDebtor4` of an account, when it has a sort code and number.
-async fn account_as_debtor(pisp: &Pisp, id: &AccountId) -> Result<Option<CashAccount>, Error> {
+pub(super) async fn account_as_debtor(pisp: &Pisp, id: &AccountId) -> Result<Option<CashAccount>, Error> {
     let account = pisp
         .core_banking()
         .accounts(std::slice::from_ref(id))
@@ -138,7 +162,7 @@ pub(super) async fn create_consent<I: WireOrder>(
     req: PispRequest,
 ) -> Result<JsonWithStatus, Error> {
     client_credentials(&req.token)?;
-    let request: ConsentRequest<I> = parse_strict(&req.body, I::CONSENT_SCHEMA)?;
+    let request: Request<ConsentData<I>> = parse_strict(&req.body, I::CONSENT_SCHEMA)?;
     let data = request.data;
     if data.permission != "Create" {
         return Err(field_error(
@@ -158,17 +182,18 @@ pub(super) async fn create_consent<I: WireOrder>(
     }
     // The bank's limits are refused at the consent (PIS §4 Rules).
     data.initiation.check(Some(pisp.today()))?;
-    let details = OrderConsentDetails {
-        permission: data.permission,
-        initiation: data.initiation,
-        risk: request.risk,
-        read_refund_account: data.read_refund_account,
+    let details = ConsentTerms {
+        terms: data.initiation.to_terms()?,
+        risk: risk_value(&request.risk)?,
+        read_refund_account: yes_no(data.read_refund_account.as_deref()),
         authorisation: data.authorisation,
         sca_support_data: data.sca_support_data,
     };
-    let key = req.idempotency(I::KIND.consent_resource_type());
+    let key = req.idempotency(kind::<I>().consent_resource_type());
     let body = pisp
-        .create_order_consent(&key, &details, |c| render_consent(&pisp, c, &details, None))
+        .create_consent(&key, &details, |c| {
+            render_order_consent::<I>(&pisp, c, &details, None)
+        })
         .await?;
     Ok(JsonWithStatus(StatusCode::CREATED, body))
 }
@@ -183,7 +208,7 @@ pub(super) async fn read_consent<I: WireOrder>(
     jws::refuse_unexpected(&headers)?;
     let client_id = client_credentials(&token)?;
     let (consent, details) = pisp
-        .order_consent_of_client::<I>(client_id, &consent_id)
+        .consent_of_client::<I::Terms>(client_id, &consent_id)
         .await?;
     let debtor = match consent.accounts.first() {
         Some(id) => account_as_debtor(&pisp, id).await?,
@@ -191,19 +216,8 @@ pub(super) async fn read_consent<I: WireOrder>(
     };
     Ok(JsonWithStatus(
         StatusCode::OK,
-        render_consent(&pisp, &consent, &details, debtor)?,
+        render_order_consent::<I>(&pisp, &consent, &details, debtor)?,
     ))
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(
-    rename_all = "PascalCase",
-    deny_unknown_fields,
-    bound(deserialize = "I: DeserializeOwned")
-)]
-struct OrderRequest<I> {
-    data: OrderData<I>,
-    risk: Risk,
 }
 
 #[derive(Debug, Deserialize)]
@@ -240,8 +254,11 @@ struct OrderResponseData<'a, I> {
     debtor: Option<CashAccount>,
 }
 
-async fn render_order<I: WireOrder>(pisp: &Pisp, o: &DomesticOrder) -> Result<String, Error> {
-    let initiation: I = o.initiation()?;
+async fn render_order<I: WireOrder>(
+    pisp: &Pisp,
+    o: &DomesticOrder<I::Terms>,
+) -> Result<String, Error> {
+    let initiation = I::from_terms(&o.terms);
     let debtor = account_as_debtor(pisp, &o.debtor_account_id).await?;
     to_json(&OrderResponse {
         data: OrderResponseData {
@@ -264,17 +281,26 @@ pub(super) async fn create_order<I: WireOrder>(
     State(pisp): State<Pisp>,
     req: PispRequest,
 ) -> Result<JsonWithStatus, Error> {
-    let consent = bound_consent(&req.token, I::KIND.consent_kind())?.clone();
-    let request: OrderRequest<I> = parse_strict(&req.body, I::ORDER_SCHEMA)?;
+    let consent = bound_consent(&req.token, kind::<I>().consent_kind())?.clone();
+    let request: Request<OrderData<I>> = parse_strict(&req.body, I::ORDER_SCHEMA)?;
     if request.data.consent_id != consent.id.as_str() {
         return Err(Error::bad_request(
             ObErrorCode::ResourceConsentMismatch,
             "Data.ConsentId is not the consent the access token was issued for",
         ));
     }
-    let key = req.idempotency(I::KIND.resource_type());
+    let key = req.idempotency(kind::<I>().resource_type());
+    // The schema's rules here; the day's (dates not past) once a replay has been ruled out.
+    let initiation = request.data.initiation;
+    initiation.check(None)?;
     let order = pisp
-        .create_order(&key, &consent, &request.data.initiation, &request.risk)
+        .create_payment(
+            &key,
+            &consent,
+            &initiation.to_terms()?,
+            &risk_value(&request.risk)?,
+            |today| initiation.check(Some(today)),
+        )
         .await?;
     Ok(JsonWithStatus(
         StatusCode::CREATED,
@@ -290,55 +316,62 @@ pub(super) async fn read_order<I: WireOrder>(
     Path(id): Path<String>,
 ) -> Result<JsonWithStatus, Error> {
     jws::refuse_unexpected(&headers)?;
-    let order = pisp.order_of_client(I::KIND, &token, &id).await?;
+    let client_id = client_credentials(&token)?;
+    let order = pisp
+        .payment_of_client::<I::Terms>(client_id, &id)
+        .await?;
     Ok(JsonWithStatus(
         StatusCode::OK,
         render_order::<I>(&pisp, &order).await?,
     ))
 }
 
+/// `OBWritePaymentDetailsResponse1`, every payment kind's `payment-details`.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct DetailsResponse {
-    data: DetailsData,
-    links: Links,
-    meta: Meta,
+pub(super) struct DetailsResponse {
+    pub data: DetailsData,
+    pub links: Links,
+    pub meta: Meta,
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct DetailsData {
-    payment_status: Vec<PaymentStatusEntry>,
+pub(super) struct DetailsData {
+    pub payment_status: Vec<PaymentStatusEntry>,
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct PaymentStatusEntry {
-    payment_transaction_id: String,
-    status: &'static str,
-    status_update_date_time: DateTime,
-    status_detail: StatusDetail,
+pub(super) struct PaymentStatusEntry {
+    pub payment_transaction_id: String,
+    pub status: &'static str,
+    pub status_update_date_time: DateTime,
+    pub status_detail: StatusDetail,
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct StatusDetail {
-    status: String,
+pub(super) struct StatusDetail {
     #[serde(skip_serializing_if = "Option::is_none")]
-    status_reason: Option<&'static str>,
+    pub local_instrument: Option<String>,
+    pub status: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    status_reason_description: Option<String>,
+    pub status_reason: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_reason_description: Option<String>,
 }
 
 /// The order's state on the core's schedule: (Status, StatusDetail.Status, StatusReason).
-async fn schedule_state(
+async fn schedule_state<T>(
     pisp: &Pisp,
-    o: &DomesticOrder,
+    o: &DomesticOrder<T>,
+    kind: PaymentKind,
     core_id: &str,
 ) -> Result<(&'static str, String, Option<&'static str>), Error> {
     let accounts = std::slice::from_ref(&o.debtor_account_id);
-    Ok(match o.kind {
-        OrderKind::ScheduledPayment => {
+    Ok(match kind {
+        PaymentKind::Scheduled | PaymentKind::Domestic => {
             let sp = pisp
                 .core_banking()
                 .scheduled_payments(accounts)
@@ -356,7 +389,7 @@ async fn schedule_state(
                 None => ("Accepted", "Processed".to_owned(), None),
             }
         }
-        OrderKind::StandingOrder => {
+        PaymentKind::StandingOrder => {
             let so = pisp
                 .core_banking()
                 .standing_orders(accounts)
@@ -395,10 +428,13 @@ pub(super) async fn order_details<I: WireOrder>(
     Path(id): Path<String>,
 ) -> Result<JsonWithStatus, Error> {
     jws::refuse_unexpected(&headers)?;
-    let o = pisp.order_of_client(I::KIND, &token, &id).await?;
+    let client_id = client_credentials(&token)?;
+    let o = pisp
+        .payment_of_client::<I::Terms>(client_id, &id)
+        .await?;
     let (status, detail, reason, description) = match (o.status, o.core_id.as_deref()) {
         (OrderStatus::InitiationCompleted, Some(core_id)) => {
-            let (s, d, r) = schedule_state(&pisp, &o, core_id).await?;
+            let (s, d, r) = schedule_state(&pisp, &o, kind::<I>(), core_id).await?;
             (s, d, r, None)
         }
         (OrderStatus::InitiationFailed, _) => (
@@ -421,6 +457,7 @@ pub(super) async fn order_details<I: WireOrder>(
                 status,
                 status_update_date_time: o.status_updated_at.into(),
                 status_detail: StatusDetail {
+                    local_instrument: None,
                     status: detail,
                     status_reason: reason,
                     status_reason_description: description,
@@ -431,4 +468,8 @@ pub(super) async fn order_details<I: WireOrder>(
         meta: Meta::default(),
     })?;
     Ok(JsonWithStatus(StatusCode::OK, body))
+}
+
+fn kind<I: WireOrder>() -> PaymentKind {
+    <I::Terms as crate::order::Terms>::KIND
 }
