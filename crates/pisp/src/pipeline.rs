@@ -251,7 +251,8 @@ impl Pisp {
             customer: &customer,
             debtor_id: &debtor_id,
             debtor_account_type: debtor.account_type,
-            terms,
+            // The consent's spelling of the same terms: the payment echoes what was consented.
+            terms: &details.terms,
             now,
         };
         match T::insert(self, &mut tx, &new).await {

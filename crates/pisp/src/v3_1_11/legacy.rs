@@ -168,3 +168,186 @@ pub(crate) async fn convert(store: &Store) -> Result<usize, Error> {
     }
     Ok(n)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use bascule_store::{Backend, StoreOptions};
+    use bascule_testkit::test_database;
+    use serde::Serialize;
+
+    use super::*;
+
+    const CREDITOR: &str = r#"{"SchemeName":"UK.OBIE.SortCodeAccountNumber","Identification":"04000412345678","Name":"Alan Turing"}"#;
+
+    /// Payment-row Initiations exactly as releases before 0009 wrote them (the wire structs'
+    /// field order, absent options skipped), with spellings that are not canonical.
+    fn domestic() -> String {
+        format!(
+            r#"{{"InstructionIdentification":"ACME412","EndToEndIdentification":"E2E-1","LocalInstrument":"UK.OBIE.FPS","InstructedAmount":{{"Amount":"010.50","Currency":"GBP"}},"DebtorAccount":{{"SchemeName":"UK.OBIE.SortCodeAccountNumber","Identification":"11223387654321"}},"CreditorAccount":{CREDITOR},"RemittanceInformation":{{"Unstructured":"ops 5120101","Reference":"FRESCO-101"}},"SupplementaryData":{{"a":1}}}}"#
+        )
+    }
+
+    fn scheduled() -> String {
+        format!(
+            r#"{{"InstructionIdentification":"S-1","RequestedExecutionDateTime":"2026-02-01T06:06:06Z","InstructedAmount":{{"Amount":"5","Currency":"GBP"}},"CreditorAccount":{CREDITOR}}}"#
+        )
+    }
+
+    fn standing_order() -> String {
+        format!(
+            r#"{{"Frequency":"IntrvlMnthDay:01:15","Reference":"RENT","NumberOfPayments":"3","FirstPaymentDateTime":"2026-01-15T06:00:00+00:00","RecurringPaymentDateTime":"2026-02-15T06:00:00.000+00:00","FirstPaymentAmount":{{"Amount":"100.00","Currency":"GBP"}},"CreditorAccount":{CREDITOR}}}"#
+        )
+    }
+
+    async fn insert_consent(store: &Store, id: &str, kind: &str, details: String) {
+        store
+            .write(
+                sqlx::query(
+                    "INSERT INTO consents (id, kind, client_id, status, created_at, \
+                     status_updated_at, expires_at, accounts, details) \
+                     VALUES ($1, $2, 'client-1', 'Consumed', 1, 1, NULL, '', $3)",
+                )
+                .bind(id)
+                .bind(kind)
+                .bind(details),
+            )
+            .await
+            .unwrap();
+    }
+
+    async fn column(store: &Store, sql: &'static str, id: &str) -> String {
+        sqlx::query_scalar(sql)
+            .bind(id)
+            .fetch_one(store.pool())
+            .await
+            .unwrap()
+    }
+
+    fn wire<W: Serialize>(w: &W) -> String {
+        serde_json::to_string(w).unwrap()
+    }
+
+    async fn legacy_rows_read_back_after_the_conversion(backend: Backend) {
+        let db = test_database(backend).await.unwrap();
+        let store = Store::connect(&db.url, &StoreOptions::default())
+            .await
+            .unwrap();
+        // The rows a v3.1.11-storing release left (migration 0009 has just run on them).
+        insert_consent(
+            &store,
+            "pc-1",
+            "DomesticPayment",
+            format!(
+                r#"{{"Initiation":{},"Risk":{{"PaymentContextCode":"PartyToParty"}},"ReadRefundAccount":"Yes"}}"#,
+                domestic()
+            ),
+        )
+        .await;
+        insert_consent(
+            &store,
+            "sc-1",
+            "DomesticScheduledPayment",
+            format!(r#"{{"Permission":"Create","Initiation":{},"Risk":{{}}}}"#, scheduled()),
+        )
+        .await;
+        insert_consent(
+            &store,
+            "so-1",
+            "DomesticStandingOrder",
+            format!(
+                r#"{{"Permission":"Create","Initiation":{},"Risk":{{}}}}"#,
+                standing_order()
+            ),
+        )
+        .await;
+        store
+            .write(
+                sqlx::query(
+                    "INSERT INTO pisp_domestic_payments (id, client_id, consent_id, customer_id, \
+                     debtor_account_id, amount_pence, terms, status, limit_day, limit_reserved, \
+                     created_at, status_updated_at) \
+                     VALUES ('p-1', 'client-1', 'pc-1', 'c-1', 'a-1', 1050, $1, 'Pending', 0, 1, 1, 1)",
+                )
+                .bind(domestic()),
+            )
+            .await
+            .unwrap();
+        for (id, consent, kind, initiation) in [
+            ("o-1", "sc-1", "ScheduledPayment", scheduled()),
+            ("o-2", "so-1", "StandingOrder", standing_order()),
+        ] {
+            store
+                .write(
+                    sqlx::query(
+                        "INSERT INTO pisp_domestic_schedules (id, kind, client_id, consent_id, \
+                         customer_id, debtor_account_id, terms, status, created_at, \
+                         status_updated_at) \
+                         VALUES ($1, $2, 'client-1', $3, 'c-1', 'a-1', $4, 'InitiationPending', 1, 1)",
+                    )
+                    .bind(id)
+                    .bind(kind)
+                    .bind(consent)
+                    .bind(initiation),
+                )
+                .await
+                .unwrap();
+        }
+
+        assert_eq!(convert(&store).await.unwrap(), 6);
+
+        let details = |id| column(&store, "SELECT details FROM consents WHERE id = $1", id);
+        let payment = ConsentTerms::<DomesticTerms>::from_json(&details("pc-1").await).unwrap();
+        assert_eq!(payment.read_refund_account, Some(true));
+        assert_eq!(payment.terms.amount.pence().unwrap().0, 1050);
+        assert_eq!(wire(&DomesticInitiation::from_terms(&payment.terms)), domestic());
+        assert_eq!(
+            wire(&super::super::terms::risk_of(&payment.risk).unwrap()),
+            r#"{"PaymentContextCode":"PartyToParty"}"#
+        );
+        let sp = ConsentTerms::<ScheduledTerms>::from_json(&details("sc-1").await).unwrap();
+        assert_eq!(wire(&ScheduledInitiation::from_terms(&sp.terms)), scheduled());
+        let so = ConsentTerms::<StandingOrderTerms>::from_json(&details("so-1").await).unwrap();
+        assert_eq!(wire(&StandingOrderInitiation::from_terms(&so.terms)), standing_order());
+        assert_eq!(
+            so.terms.final_payment_on().unwrap(),
+            Some(time::macros::date!(2026 - 03 - 15))
+        );
+
+        let row = |sql, id| column(&store, sql, id);
+        let p: DomesticTerms = serde_json::from_str(
+            &row("SELECT terms FROM pisp_domestic_payments WHERE id = $1", "p-1").await,
+        )
+        .unwrap();
+        assert_eq!(p, payment.terms);
+        let o: StandingOrderTerms = serde_json::from_str(
+            &row("SELECT terms FROM pisp_domestic_schedules WHERE id = $1", "o-2").await,
+        )
+        .unwrap();
+        assert_eq!(wire(&StandingOrderInitiation::from_terms(&o)), standing_order());
+
+        // Once per database: the marker is gone; put back, nothing is in the old format.
+        assert_eq!(convert(&store).await.unwrap(), 0);
+        store
+            .write(sqlx::query("INSERT INTO pisp_terms_conversion (pending) VALUES (1)"))
+            .await
+            .unwrap();
+        assert_eq!(convert(&store).await.unwrap(), 0);
+        assert_eq!(
+            ConsentTerms::<DomesticTerms>::from_json(&details("pc-1").await).unwrap(),
+            payment
+        );
+        store.close().await;
+    }
+
+    #[tokio::test]
+    async fn legacy_rows_read_back_after_the_conversion_on_sqlite() {
+        legacy_rows_read_back_after_the_conversion(Backend::Sqlite).await;
+    }
+
+    #[tokio::test]
+    async fn legacy_rows_read_back_after_the_conversion_on_postgres() {
+        legacy_rows_read_back_after_the_conversion(Backend::Postgres).await;
+    }
+}
