@@ -6,8 +6,8 @@ use bascule_domain::{
     AccountId, Clock, Consent, ConsentEvent, ConsentId, ConsentKind, ConsentStatus, CustomerId,
     RandomIds,
 };
-use bascule_store::{Store, WriteTx};
 use bascule_store::sqlx::{self, Row, any::AnyRow};
+use bascule_store::{Store, WriteTx};
 use time::OffsetDateTime;
 
 use crate::AuthzError;

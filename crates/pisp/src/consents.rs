@@ -48,11 +48,7 @@ impl Pisp {
     /// Whether the consent's amount could be paid from its debtor account now. Needs an
     /// Authorised consent (400 `Resource.InvalidConsentStatus` otherwise, PIS §4 Rules); never
     /// reveals the balance.
-    pub async fn funds_available(
-        &self,
-        consent: &Consent,
-        amount: Pence,
-    ) -> Result<bool, Error> {
+    pub async fn funds_available(&self, consent: &Consent, amount: Pence) -> Result<bool, Error> {
         if consent.status != ConsentStatus::Authorised || !consent.is_usable_at(self.now()) {
             return Err(Error::bad_request(
                 ObErrorCode::ResourceInvalidConsentStatus,

@@ -214,9 +214,7 @@ impl Pisp {
     pub async fn stored_terms_ready(&self) -> Result<(), Error> {
         self.inner
             .terms_converted
-            .get_or_try_init(|| async {
-                v3_1_11::legacy::convert(self.store()).await.map(drop)
-            })
+            .get_or_try_init(|| async { v3_1_11::legacy::convert(self.store()).await.map(drop) })
             .await
             .map(drop)
     }

@@ -155,11 +155,11 @@ pub struct Remittance {
     pub reference: Option<String>,
 }
 
-/// A single immediate domestic payment.
+/// What a single payment moves: how much, from and to which account, with what reference.
+/// Domestic and scheduled payments share it (flattened into their own terms).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DomesticTerms {
+pub struct Transfer {
     pub instruction_id: String,
-    pub end_to_end_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub local_instrument: Option<String>,
     pub amount: Money,
@@ -174,25 +174,22 @@ pub struct DomesticTerms {
     pub supplementary_data: Option<Value>,
 }
 
+/// A single immediate domestic payment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DomesticTerms {
+    pub end_to_end_id: String,
+    #[serde(flatten)]
+    pub transfer: Transfer,
+}
+
 /// A single domestic payment on a future day.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScheduledTerms {
-    pub instruction_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_to_end_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub local_instrument: Option<String>,
     pub requested_execution: Instant,
-    pub amount: Money,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub debtor: Option<Account>,
-    pub creditor: Account,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub creditor_postal_address: Option<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub remittance: Option<Remittance>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub supplementary_data: Option<Value>,
+    #[serde(flatten)]
+    pub transfer: Transfer,
 }
 
 /// A recurring domestic payment of one amount.
@@ -287,14 +284,14 @@ pub trait Terms:
 impl Terms for DomesticTerms {
     const KIND: PaymentKind = PaymentKind::Domestic;
     fn debtor(&self) -> Option<&Account> {
-        self.debtor.as_ref()
+        self.transfer.debtor.as_ref()
     }
 }
 
 impl Terms for ScheduledTerms {
     const KIND: PaymentKind = PaymentKind::Scheduled;
     fn debtor(&self) -> Option<&Account> {
-        self.debtor.as_ref()
+        self.transfer.debtor.as_ref()
     }
 }
 
@@ -315,50 +312,47 @@ fn creditor(account: &Account) -> Result<Creditor, Error> {
     })
 }
 
-impl DomesticTerms {
-    /// The reference the creditor sees: Reference, else EndToEndIdentification.
-    pub fn reference(&self) -> String {
+impl Transfer {
+    /// The reference the creditor sees: Reference, else `end_to_end_id`, else
+    /// InstructionIdentification.
+    pub fn reference(&self, end_to_end_id: Option<&str>) -> String {
         self.remittance
             .as_ref()
-            .and_then(|r| r.reference.clone())
-            .unwrap_or_else(|| self.end_to_end_id.clone())
+            .and_then(|r| r.reference.as_deref())
+            .or(end_to_end_id)
+            .unwrap_or(&self.instruction_id)
+            .to_owned()
     }
+}
 
+impl DomesticTerms {
     /// What the core is asked to pay, under the core's idempotency key `key`.
     pub fn instruction(&self, key: String, debtor: AccountId) -> Result<PaymentInstruction, Error> {
+        let t = &self.transfer;
         Ok(PaymentInstruction {
             idempotency_key: key,
             debtor,
-            creditor: creditor(&self.creditor)?,
-            amount: self.amount.pence()?,
-            reference: self.reference(),
+            creditor: creditor(&t.creditor)?,
+            amount: t.amount.pence()?,
+            reference: t.reference(Some(&self.end_to_end_id)),
             code: ProprietaryCode::FasterPayment,
         })
     }
 }
 
 impl ScheduledTerms {
-    /// The reference the creditor sees: Reference, else EndToEndIdentification, else
-    /// InstructionIdentification.
-    pub fn reference(&self) -> String {
-        self.remittance
-            .as_ref()
-            .and_then(|r| r.reference.clone())
-            .or_else(|| self.end_to_end_id.clone())
-            .unwrap_or_else(|| self.instruction_id.clone())
-    }
-
     pub fn instruction(
         &self,
         request_id: Uuid,
         debtor: AccountId,
     ) -> Result<ScheduledPaymentInstruction, Error> {
+        let t = &self.transfer;
         Ok(ScheduledPaymentInstruction {
             request_id,
             debtor,
-            creditor: creditor(&self.creditor)?,
-            amount: self.amount.pence()?,
-            reference: self.reference(),
+            creditor: creditor(&t.creditor)?,
+            amount: t.amount.pence()?,
+            reference: t.reference(self.end_to_end_id.as_deref()),
             execute_on: self.requested_execution.day(),
         })
     }
@@ -382,7 +376,11 @@ impl StandingOrderTerms {
         let n: u32 = raw
             .parse()
             .map_err(|_| Error::internal(format!("stored NumberOfPayments {raw}")))?;
-        Ok(Some(nth_due_day(self.frequency()?, self.first_payment.day(), n)))
+        Ok(Some(nth_due_day(
+            self.frequency()?,
+            self.first_payment.day(),
+            n,
+        )))
     }
 
     pub fn instruction(

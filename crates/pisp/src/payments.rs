@@ -27,15 +27,14 @@
 //! re-usable; the UNIQUE `consent_id` still guarantees one payment per consent.
 
 use bascule_core_banking::CoreBankingError;
-use bascule_domain::{AccountId, CustomerId, Pence};
+use bascule_domain::Pence;
 use bascule_http::Error;
 use bascule_store::WriteTx;
 use bascule_store::sqlx::{self, Row, any::AnyRow};
-use time::OffsetDateTime;
 
 use crate::limits::day_of;
 use crate::order::DomesticTerms;
-use crate::pipeline::{InsertError, NewPayment, Step, Stored};
+use crate::pipeline::{InsertError, NewPayment, Record, Step, Stored};
 use crate::{Pisp, db_error};
 
 /// The idempotency scope of `POST /domestic-payments`.
@@ -79,59 +78,36 @@ pub mod reasons {
 
 #[derive(Debug, Clone)]
 pub struct DomesticPayment {
-    pub id: String,
-    pub client_id: String,
-    pub consent_id: String,
-    pub customer_id: CustomerId,
-    pub debtor_account_id: AccountId,
+    pub record: Record<DomesticTerms>,
     pub amount: Pence,
-    pub terms: DomesticTerms,
     pub status: PaymentStatus,
     pub status_reason: Option<String>,
     pub limit_day: i64,
     pub limit_reserved: bool,
     pub ledger_transaction_id: Option<String>,
-    pub created_at: OffsetDateTime,
-    pub status_updated_at: OffsetDateTime,
 }
 
 impl Stored for DomesticPayment {
     fn id(&self) -> &str {
-        &self.id
+        &self.record.id
     }
     fn client_id(&self) -> &str {
-        &self.client_id
+        &self.record.client_id
     }
-}
-
-pub(crate) fn ts(s: i64) -> Result<OffsetDateTime, Error> {
-    OffsetDateTime::from_unix_timestamp(s).map_err(Error::internal)
 }
 
 fn payment(row: &AnyRow) -> Result<DomesticPayment, Error> {
     let get = |e: sqlx::Error| Error::internal(e);
     let status: String = row.try_get("status").map_err(get)?;
-    let terms: String = row.try_get("terms").map_err(get)?;
     Ok(DomesticPayment {
-        id: row.try_get("id").map_err(get)?,
-        client_id: row.try_get("client_id").map_err(get)?,
-        consent_id: row.try_get("consent_id").map_err(get)?,
-        customer_id: CustomerId::parse(row.try_get::<String, _>("customer_id").map_err(get)?)
-            .map_err(Error::internal)?,
-        debtor_account_id: AccountId::parse(
-            row.try_get::<String, _>("debtor_account_id").map_err(get)?,
-        )
-        .map_err(Error::internal)?,
+        record: Record::of_row(row)?,
         amount: Pence(row.try_get("amount_pence").map_err(get)?),
-        terms: serde_json::from_str(&terms).map_err(Error::internal)?,
         status: PaymentStatus::parse(&status)
             .ok_or_else(|| Error::internal(format!("stored payment status {status}")))?,
         status_reason: row.try_get("status_reason").map_err(get)?,
         limit_day: row.try_get("limit_day").map_err(get)?,
         limit_reserved: row.try_get::<i64, _>("limit_reserved").map_err(get)? != 0,
         ledger_transaction_id: row.try_get("ledger_transaction_id").map_err(get)?,
-        created_at: ts(row.try_get("created_at").map_err(get)?)?,
-        status_updated_at: ts(row.try_get("status_updated_at").map_err(get)?)?,
     })
 }
 
@@ -145,7 +121,7 @@ impl Step for DomesticTerms {
         tx: &mut WriteTx,
         new: &NewPayment<'_, Self>,
     ) -> Result<(), InsertError> {
-        let amount = new.terms.amount.pence()?;
+        let amount = new.terms.transfer.amount.pence()?;
         let limit = pisp.config().limits.daily(new.debtor_account_type);
         let day = day_of(new.now);
         let at = new.now.unix_timestamp();
@@ -214,9 +190,9 @@ impl Step for DomesticTerms {
         if p.status != PaymentStatus::Pending {
             return Ok(p);
         }
-        let instruction = p.terms.instruction(
-            format!("{}:{}", p.client_id, p.id),
-            p.debtor_account_id.clone(),
+        let instruction = p.record.terms.instruction(
+            format!("{}:{}", p.record.client_id, p.record.id),
+            p.record.debtor_account_id.clone(),
         )?;
         let (status, reason, ledger_id) = match pisp.core_banking().post_payment(&instruction).await
         {
@@ -236,7 +212,7 @@ impl Step for DomesticTerms {
                 None,
             ),
             Err(e @ (CoreBankingError::Invalid(_) | CoreBankingError::Rule(_))) => {
-                tracing::warn!(error = %e, payment = %p.id, "core refused a payment");
+                tracing::warn!(error = %e, payment = %p.record.id, "core refused a payment");
                 (
                     PaymentStatus::Rejected,
                     Some(reasons::REFUSED_BY_CORE),
@@ -246,7 +222,7 @@ impl Step for DomesticTerms {
             Err(e) => {
                 // Unavailable, or a key clash that needs a human: stays Pending, recovery
                 // retries.
-                tracing::warn!(error = %e, payment = %p.id, "payment left pending");
+                tracing::warn!(error = %e, payment = %p.record.id, "payment left pending");
                 return Ok(p);
             }
         };
@@ -262,7 +238,7 @@ impl Step for DomesticTerms {
         .bind(reason)
         .bind(ledger_id)
         .bind(now)
-        .bind(&p.id)
+        .bind(&p.record.id)
         .execute(&mut *tx.conn())
         .await
         .map_err(db_error)?
@@ -273,14 +249,14 @@ impl Step for DomesticTerms {
                  WHERE customer_id = $2 AND day = $3",
             )
             .bind(p.amount.0)
-            .bind(p.customer_id.as_str())
+            .bind(p.record.customer_id.as_str())
             .bind(p.limit_day)
             .execute(&mut *tx.conn())
             .await
             .map_err(db_error)?;
         }
         tx.commit().await.map_err(db_error)?;
-        Self::load(pisp, &p.id)
+        Self::load(pisp, &p.record.id)
             .await?
             .ok_or_else(|| Error::internal("payment vanished"))
     }

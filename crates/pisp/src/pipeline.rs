@@ -11,10 +11,11 @@
 
 use std::future::Future;
 
+use bascule_authz::AccessToken;
 use bascule_domain::{AccountId, AccountType, Consent, ConsentStatus, CustomerId};
 use bascule_http::{Error, ObErrorCode};
 use bascule_store::WriteTx;
-use bascule_store::sqlx;
+use bascule_store::sqlx::{self, Row, any::AnyRow};
 use serde_json::Value;
 use time::{Date, OffsetDateTime};
 
@@ -26,6 +27,45 @@ use crate::{Pisp, core_error, db_error};
 pub trait Stored: Send + Sync {
     fn id(&self) -> &str;
     fn client_id(&self) -> &str;
+}
+
+/// What every stored payment row holds, whatever its kind.
+#[derive(Debug, Clone)]
+pub struct Record<T> {
+    pub id: String,
+    pub client_id: String,
+    pub consent_id: String,
+    pub customer_id: CustomerId,
+    pub debtor_account_id: AccountId,
+    pub terms: T,
+    pub created_at: OffsetDateTime,
+    pub status_updated_at: OffsetDateTime,
+}
+
+pub(crate) fn ts(s: i64) -> Result<OffsetDateTime, Error> {
+    OffsetDateTime::from_unix_timestamp(s).map_err(Error::internal)
+}
+
+impl<T: Terms> Record<T> {
+    /// The shared columns of a payment or payment-order row.
+    pub(crate) fn of_row(row: &AnyRow) -> Result<Self, Error> {
+        let get = |e: sqlx::Error| Error::internal(e);
+        let terms: String = row.try_get("terms").map_err(get)?;
+        Ok(Record {
+            id: row.try_get("id").map_err(get)?,
+            client_id: row.try_get("client_id").map_err(get)?,
+            consent_id: row.try_get("consent_id").map_err(get)?,
+            customer_id: CustomerId::parse(row.try_get::<String, _>("customer_id").map_err(get)?)
+                .map_err(Error::internal)?,
+            debtor_account_id: AccountId::parse(
+                row.try_get::<String, _>("debtor_account_id").map_err(get)?,
+            )
+            .map_err(Error::internal)?,
+            terms: serde_json::from_str(&terms).map_err(Error::internal)?,
+            created_at: ts(row.try_get("created_at").map_err(get)?)?,
+            status_updated_at: ts(row.try_get("status_updated_at").map_err(get)?)?,
+        })
+    }
 }
 
 /// Why a kind's row could not be written: the database's refusal (a unique key, for the
@@ -72,8 +112,10 @@ pub trait Step: Terms {
     ) -> impl Future<Output = Result<(), InsertError>> + Send;
 
     /// The payment `id`, if it is of this kind.
-    fn load(pisp: &Pisp, id: &str)
-    -> impl Future<Output = Result<Option<Self::Payment>, Error>> + Send;
+    fn load(
+        pisp: &Pisp,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<Self::Payment>, Error>> + Send;
 
     /// Drives a Pending payment to its final status (idempotent); any other as it is.
     fn settle(
@@ -225,7 +267,10 @@ impl Pisp {
 
         let id = uuid::Uuid::new_v4().to_string();
         let mut tx = self.store().begin().await.map_err(db_error)?;
-        if !key.insert(tx.conn(), Some(&id), now.unix_timestamp()).await? {
+        if !key
+            .insert(tx.conn(), Some(&id), now.unix_timestamp())
+            .await?
+        {
             drop(tx);
             return self
                 .replay::<T>(key)
@@ -288,11 +333,13 @@ impl Pisp {
 
     /// The client's `T` payment `id`, settled first if it was left Pending: 400
     /// `Resource.NotFound` when unknown (or another kind), 403 when another client's (RW §403).
+    /// `token`: the client's client-credentials token.
     pub async fn payment_of_client<T: Step>(
         &self,
-        client_id: &str,
+        token: &AccessToken,
         id: &str,
     ) -> Result<T::Payment, Error> {
+        let client_id = crate::consents::client_credentials(token)?;
         let found = T::load(self, id).await?.ok_or_else(|| {
             Error::bad_request(
                 ObErrorCode::ResourceNotFound,

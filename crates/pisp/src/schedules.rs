@@ -18,19 +18,18 @@
 //! 4. rows left `InitiationPending` are re-driven by [`Pisp::recover_orders`] and before a GET
 //!    answers.
 
-use std::future::Future;
-
-use bascule_core_banking::CoreBankingError;
-use bascule_domain::{AccountId, CustomerId};
+use bascule_core_banking::{
+    CoreBankingError, ScheduledPaymentInstruction, StandingOrderInstruction,
+};
+use bascule_domain::AccountId;
 use bascule_http::Error;
 use bascule_store::WriteTx;
 use bascule_store::sqlx::{self, Row, any::AnyRow};
-use time::{Date, OffsetDateTime};
+use time::Date;
 use uuid::Uuid;
 
 use crate::order::{PaymentKind, ScheduledTerms, StandingOrderTerms, Terms};
-use crate::payments::ts;
-use crate::pipeline::{InsertError, NewPayment, Step, Stored};
+use crate::pipeline::{InsertError, NewPayment, Record, Step, Stored};
 use crate::{Pisp, db_error};
 
 /// Where an order stands (v3.1.11 `OBExternalStatus1Code` names).
@@ -72,50 +71,31 @@ fn kind_column(kind: PaymentKind) -> &'static str {
 /// A scheduled payment or standing order as Bascule keeps it; `T` is its kind's terms.
 #[derive(Debug, Clone)]
 pub struct DomesticOrder<T> {
-    pub id: String,
-    pub client_id: String,
-    pub consent_id: String,
-    pub customer_id: CustomerId,
-    pub debtor_account_id: AccountId,
-    pub terms: T,
+    pub record: Record<T>,
     pub status: OrderStatus,
     pub status_reason: Option<String>,
     /// The core's id of the schedule (scheduled payment or standing order id).
     pub core_id: Option<String>,
-    pub created_at: OffsetDateTime,
-    pub status_updated_at: OffsetDateTime,
 }
 
 impl<T: Terms> Stored for DomesticOrder<T> {
     fn id(&self) -> &str {
-        &self.id
+        &self.record.id
     }
     fn client_id(&self) -> &str {
-        &self.client_id
+        &self.record.client_id
     }
 }
 
 fn order<T: Terms>(row: &AnyRow) -> Result<DomesticOrder<T>, Error> {
     let get = |e: sqlx::Error| Error::internal(e);
     let status: String = row.try_get("status").map_err(get)?;
-    let terms: String = row.try_get("terms").map_err(get)?;
     Ok(DomesticOrder {
-        id: row.try_get("id").map_err(get)?,
-        client_id: row.try_get("client_id").map_err(get)?,
-        consent_id: row.try_get("consent_id").map_err(get)?,
-        customer_id: CustomerId::parse(row.try_get::<String, _>("customer_id").map_err(get)?)
-            .map_err(Error::internal)?,
-        debtor_account_id: AccountId::parse(
-            row.try_get::<String, _>("debtor_account_id").map_err(get)?,
-        )
-        .map_err(Error::internal)?,
-        terms: serde_json::from_str(&terms).map_err(Error::internal)?,
+        record: Record::of_row(row)?,
         status: OrderStatus::parse(&status)
             .ok_or_else(|| Error::internal(format!("stored order status {status}")))?,
         status_reason: row.try_get("status_reason").map_err(get)?,
         core_id: row.try_get("core_id").map_err(get)?,
-        created_at: ts(row.try_get("created_at").map_err(get)?)?,
-        status_updated_at: ts(row.try_get("status_updated_at").map_err(get)?)?,
     })
 }
 
@@ -139,47 +119,39 @@ impl Pisp {
     }
 }
 
-/// What differs between payment orders: which of the core's schedules takes one.
+/// What differs between payment orders: what the core is asked to put on its schedules.
 pub trait OrderTerms: Terms {
-    /// Hands the order to the core under `request_id` (the core makes one schedule per
-    /// request id). The outer error: the stored terms could not be made an instruction.
-    fn submit(
-        &self,
-        pisp: &Pisp,
-        request_id: Uuid,
-        debtor: AccountId,
-    ) -> impl Future<Output = Result<Result<String, CoreBankingError>, Error>> + Send;
+    fn order(&self, request_id: Uuid, debtor: AccountId) -> Result<OrderInstruction, Error>;
+}
+
+/// A payment order for the core, under its request id (one schedule per request id).
+pub enum OrderInstruction {
+    Scheduled(ScheduledPaymentInstruction),
+    StandingOrder(StandingOrderInstruction),
+}
+
+impl OrderInstruction {
+    /// The core's id of the schedule it made (or had made for this request id).
+    async fn submit(&self, pisp: &Pisp) -> Result<String, CoreBankingError> {
+        let core = pisp.core_banking();
+        match self {
+            Self::Scheduled(i) => core.schedule_payment(i).await.map(|id| id.to_string()),
+            Self::StandingOrder(i) => core.create_standing_order(i).await.map(|id| id.to_string()),
+        }
+    }
 }
 
 impl OrderTerms for ScheduledTerms {
-    async fn submit(
-        &self,
-        pisp: &Pisp,
-        request_id: Uuid,
-        debtor: AccountId,
-    ) -> Result<Result<String, CoreBankingError>, Error> {
-        let instruction = self.instruction(request_id, debtor)?;
-        Ok(pisp
-            .core_banking()
-            .schedule_payment(&instruction)
-            .await
-            .map(|id| id.to_string()))
+    fn order(&self, request_id: Uuid, debtor: AccountId) -> Result<OrderInstruction, Error> {
+        self.instruction(request_id, debtor)
+            .map(OrderInstruction::Scheduled)
     }
 }
 
 impl OrderTerms for StandingOrderTerms {
-    async fn submit(
-        &self,
-        pisp: &Pisp,
-        request_id: Uuid,
-        debtor: AccountId,
-    ) -> Result<Result<String, CoreBankingError>, Error> {
-        let instruction = self.instruction(request_id, debtor)?;
-        Ok(pisp
-            .core_banking()
-            .create_standing_order(&instruction)
-            .await
-            .map(|id| id.to_string()))
+    fn order(&self, request_id: Uuid, debtor: AccountId) -> Result<OrderInstruction, Error> {
+        self.instruction(request_id, debtor)
+            .map(OrderInstruction::StandingOrder)
     }
 }
 
@@ -229,11 +201,12 @@ impl<T: OrderTerms> Step for T {
         if o.status != OrderStatus::InitiationPending {
             return Ok(o);
         }
-        let request_id = Uuid::parse_str(&o.id).map_err(Error::internal)?;
-        let result = o
+        let request_id = Uuid::parse_str(&o.record.id).map_err(Error::internal)?;
+        let instruction = o
+            .record
             .terms
-            .submit(pisp, request_id, o.debtor_account_id.clone())
-            .await?;
+            .order(request_id, o.record.debtor_account_id.clone())?;
+        let result = instruction.submit(pisp).await;
         let (status, reason, core_id) = match result {
             Ok(id) => (OrderStatus::InitiationCompleted, None, Some(id)),
             Err(CoreBankingError::AccountNotEnabled(_)) => (
@@ -248,7 +221,7 @@ impl<T: OrderTerms> Step for T {
                 | CoreBankingError::IdempotencyConflict
                 | CoreBankingError::InsufficientFunds),
             ) => {
-                tracing::warn!(error = %e, order = %o.id, "core refused a payment order");
+                tracing::warn!(error = %e, order = %o.record.id, "core refused a payment order");
                 (
                     OrderStatus::InitiationFailed,
                     Some(reasons::REFUSED_BY_CORE),
@@ -257,7 +230,7 @@ impl<T: OrderTerms> Step for T {
             }
             Err(e) => {
                 // The core is unreachable: the order stays pending, recovery retries.
-                tracing::warn!(error = %e, order = %o.id, "payment order left pending");
+                tracing::warn!(error = %e, order = %o.record.id, "payment order left pending");
                 return Ok(o);
             }
         };
@@ -272,11 +245,11 @@ impl<T: OrderTerms> Step for T {
                 .bind(reason)
                 .bind(core_id)
                 .bind(pisp.now().unix_timestamp())
-                .bind(&o.id),
+                .bind(&o.record.id),
             )
             .await
             .map_err(db_error)?;
-        Self::load(pisp, &o.id)
+        Self::load(pisp, &o.record.id)
             .await?
             .ok_or_else(|| Error::internal("order vanished"))
     }

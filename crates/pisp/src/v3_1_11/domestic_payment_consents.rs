@@ -6,21 +6,21 @@
 
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::routing::{get, post};
-use bascule_authz::AccessToken;
 use bascule_domain::{Consent, ConsentKind};
 use bascule_http::{Error, ObErrorCode};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::payment_orders::{Request, account_as_debtor, render_consent};
+use super::payment_orders::{Request, chosen_debtor, render_consent};
 use super::terms::{risk_value, yes_no};
 use super::wire::{DateTime, JsonWithStatus, Links, Meta, to_json};
 use crate::consents::{bound_consent, client_credentials};
 use crate::initiation::{CashAccount, DomesticInitiation, parse_strict};
+use crate::jws::Unsigned;
 use crate::order::{ConsentTerms, DomesticTerms, PaymentKind};
-use crate::{Pisp, PispRequest, jws};
+use crate::{Pisp, PispRequest};
 
 pub(super) fn routes() -> Router<Pisp> {
     Router::new()
@@ -96,19 +96,14 @@ async fn create(State(pisp): State<Pisp>, req: PispRequest) -> Result<JsonWithSt
 
 async fn read(
     State(pisp): State<Pisp>,
-    token: AccessToken,
-    headers: HeaderMap,
+    Unsigned(token): Unsigned,
     Path(consent_id): Path<String>,
 ) -> Result<JsonWithStatus, Error> {
-    jws::refuse_unexpected(&headers)?;
     let client_id = client_credentials(&token)?;
     let (consent, details) = pisp
         .consent_of_client::<DomesticTerms>(client_id, &consent_id)
         .await?;
-    let debtor = match consent.accounts.first() {
-        Some(id) => account_as_debtor(&pisp, id).await?,
-        None => None,
-    };
+    let debtor = chosen_debtor(&pisp, &consent).await?;
     Ok(JsonWithStatus(
         StatusCode::OK,
         render(&pisp, &consent, &details, debtor)?,
@@ -139,11 +134,9 @@ struct FundsAvailableResult {
 
 async fn funds_confirmation(
     State(pisp): State<Pisp>,
-    token: AccessToken,
-    headers: HeaderMap,
+    Unsigned(token): Unsigned,
     Path(consent_id): Path<String>,
 ) -> Result<JsonWithStatus, Error> {
-    jws::refuse_unexpected(&headers)?;
     let consent = bound_consent(&token, ConsentKind::DomesticPayment)?;
     if consent.id.as_str() != consent_id {
         return Err(Error::forbidden(
@@ -153,7 +146,7 @@ async fn funds_confirmation(
     }
     let details = pisp.terms_of::<DomesticTerms>(consent).await?;
     let available = pisp
-        .funds_available(consent, details.terms.amount.pence()?)
+        .funds_available(consent, details.terms.transfer.amount.pence()?)
         .await?;
     let body = to_json(&FundsResponse {
         data: FundsData {

@@ -6,9 +6,8 @@
 
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::routing::{get, post};
-use bascule_authz::AccessToken;
 use bascule_domain::ConsentKind;
 use bascule_http::{Error, ObErrorCode};
 use serde::{Deserialize, Serialize};
@@ -18,11 +17,12 @@ use super::payment_orders::{
 };
 use super::terms::risk_value;
 use super::wire::{DateTime, JsonWithStatus, Links, Meta, to_json};
-use crate::consents::{bound_consent, client_credentials};
+use crate::consents::bound_consent;
 use crate::initiation::{CashAccount, DomesticInitiation, parse_strict};
+use crate::jws::Unsigned;
 use crate::order::DomesticTerms;
 use crate::payments::{DomesticPayment, PaymentStatus, RESOURCE_TYPE};
-use crate::{Pisp, PispRequest, jws};
+use crate::{Pisp, PispRequest};
 
 pub(super) fn routes() -> Router<Pisp> {
     Router::new()
@@ -65,18 +65,18 @@ struct PaymentResponseData<'a> {
 }
 
 async fn render(pisp: &Pisp, p: &DomesticPayment) -> Result<String, Error> {
-    let debtor = account_as_debtor(pisp, &p.debtor_account_id).await?;
+    let debtor = account_as_debtor(pisp, &p.record.debtor_account_id).await?;
     to_json(&PaymentResponse {
         data: PaymentResponseData {
-            domestic_payment_id: &p.id,
-            consent_id: &p.consent_id,
-            creation_date_time: p.created_at.into(),
+            domestic_payment_id: &p.record.id,
+            consent_id: &p.record.consent_id,
+            creation_date_time: p.record.created_at.into(),
             status: p.status.as_str(),
-            status_update_date_time: p.status_updated_at.into(),
-            initiation: DomesticInitiation::from_terms(&p.terms),
+            status_update_date_time: p.record.status_updated_at.into(),
+            initiation: DomesticInitiation::from_terms(&p.record.terms),
             debtor,
         },
-        links: Links::to(pisp, &format!("/domestic-payments/{}", p.id)),
+        links: Links::to(pisp, &format!("/domestic-payments/{}", p.record.id)),
         meta: Meta::default(),
     })
 }
@@ -109,36 +109,22 @@ async fn create(State(pisp): State<Pisp>, req: PispRequest) -> Result<JsonWithSt
 
 async fn read(
     State(pisp): State<Pisp>,
-    token: AccessToken,
-    headers: HeaderMap,
+    Unsigned(token): Unsigned,
     Path(id): Path<String>,
 ) -> Result<JsonWithStatus, Error> {
-    let payment = payment_for(&pisp, &token, &headers, &id).await?;
+    let payment = pisp.payment_of_client::<DomesticTerms>(&token, &id).await?;
     Ok(JsonWithStatus(
         StatusCode::OK,
         render(&pisp, &payment).await?,
     ))
 }
 
-/// A GET's payment: no request signature, the client's own payment.
-async fn payment_for(
-    pisp: &Pisp,
-    token: &AccessToken,
-    headers: &HeaderMap,
-    id: &str,
-) -> Result<DomesticPayment, Error> {
-    jws::refuse_unexpected(headers)?;
-    let client_id = client_credentials(token)?;
-    pisp.payment_of_client::<DomesticTerms>(client_id, id).await
-}
-
 async fn details(
     State(pisp): State<Pisp>,
-    token: AccessToken,
-    headers: HeaderMap,
+    Unsigned(token): Unsigned,
     Path(id): Path<String>,
 ) -> Result<JsonWithStatus, Error> {
-    let p = payment_for(&pisp, &token, &headers, &id).await?;
+    let p = pisp.payment_of_client::<DomesticTerms>(&token, &id).await?;
     let (status_reason, scheme_status) = match p.status {
         PaymentStatus::Pending => (Some("PendingSettlement"), "Pending"),
         PaymentStatus::AcceptedSettlementCompleted => (None, "Settled"),
@@ -147,12 +133,17 @@ async fn details(
     let body = to_json(&DetailsResponse {
         data: DetailsData {
             payment_status: vec![PaymentStatusEntry {
-                payment_transaction_id: p.ledger_transaction_id.clone().unwrap_or(p.id.clone()),
+                payment_transaction_id: p
+                    .ledger_transaction_id
+                    .clone()
+                    .unwrap_or(p.record.id.clone()),
                 status: p.status.as_str(),
-                status_update_date_time: p.status_updated_at.into(),
+                status_update_date_time: p.record.status_updated_at.into(),
                 status_detail: StatusDetail {
                     local_instrument: Some(
-                        p.terms
+                        p.record
+                            .terms
+                            .transfer
                             .local_instrument
                             .clone()
                             .unwrap_or_else(|| "UK.OBIE.FPS".into()),

@@ -249,7 +249,10 @@ mod tests {
             &store,
             "sc-1",
             "DomesticScheduledPayment",
-            format!(r#"{{"Permission":"Create","Initiation":{},"Risk":{{}}}}"#, scheduled()),
+            format!(
+                r#"{{"Permission":"Create","Initiation":{},"Risk":{{}}}}"#,
+                scheduled()
+            ),
         )
         .await;
         insert_consent(
@@ -300,16 +303,25 @@ mod tests {
         let details = |id| column(&store, "SELECT details FROM consents WHERE id = $1", id);
         let payment = ConsentTerms::<DomesticTerms>::from_json(&details("pc-1").await).unwrap();
         assert_eq!(payment.read_refund_account, Some(true));
-        assert_eq!(payment.terms.amount.pence().unwrap().0, 1050);
-        assert_eq!(wire(&DomesticInitiation::from_terms(&payment.terms)), domestic());
+        assert_eq!(payment.terms.transfer.amount.pence().unwrap().0, 1050);
+        assert_eq!(
+            wire(&DomesticInitiation::from_terms(&payment.terms)),
+            domestic()
+        );
         assert_eq!(
             wire(&super::super::terms::risk_of(&payment.risk).unwrap()),
             r#"{"PaymentContextCode":"PartyToParty"}"#
         );
         let sp = ConsentTerms::<ScheduledTerms>::from_json(&details("sc-1").await).unwrap();
-        assert_eq!(wire(&ScheduledInitiation::from_terms(&sp.terms)), scheduled());
+        assert_eq!(
+            wire(&ScheduledInitiation::from_terms(&sp.terms)),
+            scheduled()
+        );
         let so = ConsentTerms::<StandingOrderTerms>::from_json(&details("so-1").await).unwrap();
-        assert_eq!(wire(&StandingOrderInitiation::from_terms(&so.terms)), standing_order());
+        assert_eq!(
+            wire(&StandingOrderInitiation::from_terms(&so.terms)),
+            standing_order()
+        );
         assert_eq!(
             so.terms.final_payment_on().unwrap(),
             Some(time::macros::date!(2026 - 03 - 15))
@@ -317,20 +329,33 @@ mod tests {
 
         let row = |sql, id| column(&store, sql, id);
         let p: DomesticTerms = serde_json::from_str(
-            &row("SELECT terms FROM pisp_domestic_payments WHERE id = $1", "p-1").await,
+            &row(
+                "SELECT terms FROM pisp_domestic_payments WHERE id = $1",
+                "p-1",
+            )
+            .await,
         )
         .unwrap();
         assert_eq!(p, payment.terms);
         let o: StandingOrderTerms = serde_json::from_str(
-            &row("SELECT terms FROM pisp_domestic_schedules WHERE id = $1", "o-2").await,
+            &row(
+                "SELECT terms FROM pisp_domestic_schedules WHERE id = $1",
+                "o-2",
+            )
+            .await,
         )
         .unwrap();
-        assert_eq!(wire(&StandingOrderInitiation::from_terms(&o)), standing_order());
+        assert_eq!(
+            wire(&StandingOrderInitiation::from_terms(&o)),
+            standing_order()
+        );
 
         // Once per database: the marker is gone; put back, nothing is in the old format.
         assert_eq!(convert(&store).await.unwrap(), 0);
         store
-            .write(sqlx::query("INSERT INTO pisp_terms_conversion (pending) VALUES (1)"))
+            .write(sqlx::query(
+                "INSERT INTO pisp_terms_conversion (pending) VALUES (1)",
+            ))
             .await
             .unwrap();
         assert_eq!(convert(&store).await.unwrap(), 0);

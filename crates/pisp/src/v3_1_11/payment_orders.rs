@@ -12,8 +12,7 @@
 use std::collections::BTreeMap;
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
-use bascule_authz::AccessToken;
+use axum::http::StatusCode;
 use bascule_domain::{AccountId, Consent, ScheduleStatus};
 use bascule_http::{Error, ObErrorCode};
 use serde::de::DeserializeOwned;
@@ -25,10 +24,11 @@ use super::terms::{risk_of, risk_value, yes_no, yes_no_text};
 use super::wire::{DateTime, JsonWithStatus, Links, Meta, consent_status, debtor, to_json};
 use crate::consents::{bound_consent, client_credentials};
 use crate::initiation::{CashAccount, Risk, field_error, parse_strict};
+use crate::jws::Unsigned;
 use crate::order::{ConsentTerms, PaymentKind};
 use crate::pipeline::Step;
 use crate::schedules::{DomesticOrder, OrderStatus, OrderTerms};
-use crate::{Pisp, PispRequest, core_error, jws};
+use crate::{Pisp, PispRequest, core_error};
 
 /// A payment-order Initiation with its v3.1.11 names, and its mapping to the bank's terms.
 pub(super) trait WireOrder: Serialize + DeserializeOwned + Send + Sync + 'static {
@@ -141,11 +141,33 @@ fn render_order_consent<I: WireOrder>(
     debtor: Option<CashAccount>,
 ) -> Result<String, Error> {
     let initiation = I::from_terms(&details.terms);
-    render_consent(pisp, consent, details, &initiation, Some("Create"), debtor, I::CONSENTS)
+    render_consent(
+        pisp,
+        consent,
+        details,
+        &initiation,
+        Some("Create"),
+        debtor,
+        I::CONSENTS,
+    )
+}
+
+/// The `Debtor` of a consent: the account the customer chose, once they have.
+pub(super) async fn chosen_debtor(
+    pisp: &Pisp,
+    consent: &Consent,
+) -> Result<Option<CashAccount>, Error> {
+    match consent.accounts.first() {
+        Some(id) => account_as_debtor(pisp, id).await,
+        None => Ok(None),
+    }
 }
 
 /// `OBCashAccountDebtor4` of an account, when it has a sort code and number.
-pub(super) async fn account_as_debtor(pisp: &Pisp, id: &AccountId) -> Result<Option<CashAccount>, Error> {
+pub(super) async fn account_as_debtor(
+    pisp: &Pisp,
+    id: &AccountId,
+) -> Result<Option<CashAccount>, Error> {
     let account = pisp
         .core_banking()
         .accounts(std::slice::from_ref(id))
@@ -201,19 +223,14 @@ pub(super) async fn create_consent<I: WireOrder>(
 /// `GET {CONSENTS}/{ConsentId}`: client-credentials token of the creating client.
 pub(super) async fn read_consent<I: WireOrder>(
     State(pisp): State<Pisp>,
-    token: AccessToken,
-    headers: HeaderMap,
+    Unsigned(token): Unsigned,
     Path(consent_id): Path<String>,
 ) -> Result<JsonWithStatus, Error> {
-    jws::refuse_unexpected(&headers)?;
     let client_id = client_credentials(&token)?;
     let (consent, details) = pisp
         .consent_of_client::<I::Terms>(client_id, &consent_id)
         .await?;
-    let debtor = match consent.accounts.first() {
-        Some(id) => account_as_debtor(&pisp, id).await?,
-        None => None,
-    };
+    let debtor = chosen_debtor(&pisp, &consent).await?;
     Ok(JsonWithStatus(
         StatusCode::OK,
         render_order_consent::<I>(&pisp, &consent, &details, debtor)?,
@@ -258,19 +275,19 @@ async fn render_order<I: WireOrder>(
     pisp: &Pisp,
     o: &DomesticOrder<I::Terms>,
 ) -> Result<String, Error> {
-    let initiation = I::from_terms(&o.terms);
-    let debtor = account_as_debtor(pisp, &o.debtor_account_id).await?;
+    let initiation = I::from_terms(&o.record.terms);
+    let debtor = account_as_debtor(pisp, &o.record.debtor_account_id).await?;
     to_json(&OrderResponse {
         data: OrderResponseData {
-            id: BTreeMap::from([(I::ID_FIELD, o.id.as_str())]),
-            consent_id: &o.consent_id,
-            creation_date_time: o.created_at.into(),
+            id: BTreeMap::from([(I::ID_FIELD, o.record.id.as_str())]),
+            consent_id: &o.record.consent_id,
+            creation_date_time: o.record.created_at.into(),
             status: o.status.as_str(),
-            status_update_date_time: o.status_updated_at.into(),
+            status_update_date_time: o.record.status_updated_at.into(),
             initiation: &initiation,
             debtor,
         },
-        links: Links::to(pisp, &format!("{}/{}", I::ORDERS, o.id)),
+        links: Links::to(pisp, &format!("{}/{}", I::ORDERS, o.record.id)),
         meta: Meta::default(),
     })
 }
@@ -311,15 +328,10 @@ pub(super) async fn create_order<I: WireOrder>(
 /// `GET {ORDERS}/{id}`: client-credentials token of the same client.
 pub(super) async fn read_order<I: WireOrder>(
     State(pisp): State<Pisp>,
-    token: AccessToken,
-    headers: HeaderMap,
+    Unsigned(token): Unsigned,
     Path(id): Path<String>,
 ) -> Result<JsonWithStatus, Error> {
-    jws::refuse_unexpected(&headers)?;
-    let client_id = client_credentials(&token)?;
-    let order = pisp
-        .payment_of_client::<I::Terms>(client_id, &id)
-        .await?;
+    let order = pisp.payment_of_client::<I::Terms>(&token, &id).await?;
     Ok(JsonWithStatus(
         StatusCode::OK,
         render_order::<I>(&pisp, &order).await?,
@@ -369,7 +381,7 @@ async fn schedule_state<T>(
     kind: PaymentKind,
     core_id: &str,
 ) -> Result<(&'static str, String, Option<&'static str>), Error> {
-    let accounts = std::slice::from_ref(&o.debtor_account_id);
+    let accounts = std::slice::from_ref(&o.record.debtor_account_id);
     Ok(match kind {
         PaymentKind::Scheduled | PaymentKind::Domestic => {
             let sp = pisp
@@ -423,15 +435,10 @@ async fn schedule_state<T>(
 /// `GET {ORDERS}/{id}/payment-details`: the order's state on the core's schedule.
 pub(super) async fn order_details<I: WireOrder>(
     State(pisp): State<Pisp>,
-    token: AccessToken,
-    headers: HeaderMap,
+    Unsigned(token): Unsigned,
     Path(id): Path<String>,
 ) -> Result<JsonWithStatus, Error> {
-    jws::refuse_unexpected(&headers)?;
-    let client_id = client_credentials(&token)?;
-    let o = pisp
-        .payment_of_client::<I::Terms>(client_id, &id)
-        .await?;
+    let o = pisp.payment_of_client::<I::Terms>(&token, &id).await?;
     let (status, detail, reason, description) = match (o.status, o.core_id.as_deref()) {
         (OrderStatus::InitiationCompleted, Some(core_id)) => {
             let (s, d, r) = schedule_state(&pisp, &o, kind::<I>(), core_id).await?;
@@ -453,9 +460,9 @@ pub(super) async fn order_details<I: WireOrder>(
     let body = to_json(&DetailsResponse {
         data: DetailsData {
             payment_status: vec![PaymentStatusEntry {
-                payment_transaction_id: o.core_id.clone().unwrap_or_else(|| o.id.clone()),
+                payment_transaction_id: o.core_id.clone().unwrap_or_else(|| o.record.id.clone()),
                 status,
-                status_update_date_time: o.status_updated_at.into(),
+                status_update_date_time: o.record.status_updated_at.into(),
                 status_detail: StatusDetail {
                     local_instrument: None,
                     status: detail,

@@ -12,13 +12,17 @@ use crate::initiation::{
 };
 use crate::order::{
     Account, DomesticTerms, Instant, Money, Remittance, ScheduledTerms, StandingOrderTerms,
+    Transfer,
 };
 use crate::schedule_initiation::{ScheduledInitiation, StandingOrderInitiation};
 
 fn account(a: &CashAccount) -> Result<Account, Error> {
     // `validate` has refused every other scheme.
     if a.scheme_name != SORT_CODE_ACCOUNT_NUMBER {
-        return Err(Error::internal(format!("unvalidated scheme {}", a.scheme_name)));
+        return Err(Error::internal(format!(
+            "unvalidated scheme {}",
+            a.scheme_name
+        )));
     }
     Ok(Account {
         identification: SortCodeAccountNumber::parse(&a.identification)
@@ -84,22 +88,26 @@ pub fn yes_no_text(v: Option<bool>) -> Option<&'static str> {
 impl DomesticInitiation {
     pub fn to_terms(&self) -> Result<DomesticTerms, Error> {
         Ok(DomesticTerms {
-            instruction_id: self.instruction_identification.clone(),
             end_to_end_id: self.end_to_end_identification.clone(),
-            local_instrument: self.local_instrument.clone(),
-            amount: money(&self.instructed_amount)?,
-            debtor: self.debtor_account.as_ref().map(account).transpose()?,
-            creditor: account(&self.creditor_account)?,
-            creditor_postal_address: self.creditor_postal_address.clone(),
-            remittance: self.remittance_information.as_ref().map(remittance),
-            supplementary_data: self.supplementary_data.clone(),
+            transfer: Transfer {
+                instruction_id: self.instruction_identification.clone(),
+                local_instrument: self.local_instrument.clone(),
+                amount: money(&self.instructed_amount)?,
+                debtor: self.debtor_account.as_ref().map(account).transpose()?,
+                creditor: account(&self.creditor_account)?,
+                creditor_postal_address: self.creditor_postal_address.clone(),
+                remittance: self.remittance_information.as_ref().map(remittance),
+                supplementary_data: self.supplementary_data.clone(),
+            },
         })
     }
 
-    pub fn from_terms(t: &DomesticTerms) -> Self {
+    /// The Initiation of a transfer with `end_to_end_identification`: the domestic one, and
+    /// the domestic part of a scheduled one.
+    fn of_transfer(t: &Transfer, end_to_end_identification: String) -> Self {
         Self {
             instruction_identification: t.instruction_id.clone(),
-            end_to_end_identification: t.end_to_end_id.clone(),
+            end_to_end_identification,
             local_instrument: t.local_instrument.clone(),
             instructed_amount: instructed(&t.amount),
             debtor_account: t.debtor.as_ref().map(cash_account),
@@ -109,36 +117,35 @@ impl DomesticInitiation {
             supplementary_data: t.supplementary_data.clone(),
         }
     }
+
+    pub fn from_terms(t: &DomesticTerms) -> Self {
+        Self::of_transfer(&t.transfer, t.end_to_end_id.clone())
+    }
 }
 
 impl ScheduledInitiation {
     pub fn to_terms(&self) -> Result<ScheduledTerms, Error> {
         Ok(ScheduledTerms {
-            instruction_id: self.instruction_identification.clone(),
             end_to_end_id: self.end_to_end_identification.clone(),
-            local_instrument: self.local_instrument.clone(),
             requested_execution: Instant::parse(&self.requested_execution_date_time)?,
-            amount: money(&self.instructed_amount)?,
-            debtor: self.debtor_account.as_ref().map(account).transpose()?,
-            creditor: account(&self.creditor_account)?,
-            creditor_postal_address: self.creditor_postal_address.clone(),
-            remittance: self.remittance_information.as_ref().map(remittance),
-            supplementary_data: self.supplementary_data.clone(),
+            // The domestic fields map as the domestic Initiation's do.
+            transfer: self.as_domestic().to_terms()?.transfer,
         })
     }
 
     pub fn from_terms(t: &ScheduledTerms) -> Self {
+        let d = DomesticInitiation::of_transfer(&t.transfer, String::new());
         Self {
-            instruction_identification: t.instruction_id.clone(),
+            instruction_identification: d.instruction_identification,
             end_to_end_identification: t.end_to_end_id.clone(),
-            local_instrument: t.local_instrument.clone(),
+            local_instrument: d.local_instrument,
             requested_execution_date_time: t.requested_execution.text(),
-            instructed_amount: instructed(&t.amount),
-            debtor_account: t.debtor.as_ref().map(cash_account),
-            creditor_account: cash_account(&t.creditor),
-            creditor_postal_address: t.creditor_postal_address.clone(),
-            remittance_information: t.remittance.as_ref().map(remittance_information),
-            supplementary_data: t.supplementary_data.clone(),
+            instructed_amount: d.instructed_amount,
+            debtor_account: d.debtor_account,
+            creditor_account: d.creditor_account,
+            creditor_postal_address: d.creditor_postal_address,
+            remittance_information: d.remittance_information,
+            supplementary_data: d.supplementary_data,
         }
     }
 }
