@@ -31,24 +31,9 @@ impl FromRequestParts<Aisp> for Access {
 
     async fn from_request_parts(parts: &mut Parts, aisp: &Aisp) -> Result<Self, Error> {
         let token = AccessToken::from_request_parts(parts, aisp).await?;
-        token.require_scope("accounts")?;
-        let Some(consent) = token.consent.clone() else {
-            return Err(Error::forbidden(
-                ObErrorCode::ResourceConsentMismatch,
-                "This resource needs an access token the customer authorised",
-            ));
-        };
-        if consent.kind != ConsentKind::AccountAccess || consent.client_id != token.client_id() {
-            return Err(Error::forbidden(
-                ObErrorCode::ResourceConsentMismatch,
-                "The access token is not for an account-access consent of this client",
-            ));
-        }
-        // The token check refuses unusable consents already; this guards against a consent
-        // that expired between the two reads.
-        if !consent.is_usable_at(aisp.now()) {
-            return Err(Error::Unauthorised("consent no longer usable".into()));
-        }
+        let consent = token
+            .usable_consent(ConsentKind::AccountAccess, aisp.now())?
+            .clone();
         let details = AccountAccessConsent::from_json(&consent.details)?;
         let permissions = details.permission_set().map_err(Error::internal)?;
         let customer_present = headers::customer_ip_address(&parts.headers)?.is_some();

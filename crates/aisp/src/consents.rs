@@ -2,19 +2,13 @@
 //! domain's), read one back for the client that owns it, delete one (the consent is revoked and
 //! every token tied to it dies). Each wire version only parses and renders.
 
+use bascule_authz::{ConsentError, RevokedBy, WhenRevoked};
 use bascule_domain::aisp::AccountAccessConsent;
-use bascule_domain::{Consent, ConsentEvent, ConsentKind, ConsentStatus};
-use bascule_http::{Error, ObErrorCode};
+use bascule_domain::{Consent, ConsentKind, ConsentStatus};
+use bascule_http::Error;
 
 use crate::Aisp;
 use crate::access::DetailsJson;
-
-fn not_found() -> Error {
-    Error::bad_request(
-        ObErrorCode::ResourceNotFound,
-        "No account-access consent with this ConsentId",
-    )
-}
 
 impl Aisp {
     /// Stores a new consent awaiting the customer's authorisation.
@@ -23,7 +17,8 @@ impl Aisp {
         client_id: &str,
         details: &AccountAccessConsent,
     ) -> Result<Consent, Error> {
-        self.authz()
+        Ok(self
+            .authz()
             .consents()
             .create(
                 ConsentKind::AccountAccess,
@@ -31,8 +26,7 @@ impl Aisp {
                 details.expiration,
                 details.to_json(),
             )
-            .await
-            .map_err(Error::internal)
+            .await?)
     }
 
     /// The client's account-access consent `raw_id` with its details. Unknown ids, other kinds
@@ -46,39 +40,34 @@ impl Aisp {
         let consent = self
             .authz()
             .consents()
-            .get(raw_id)
-            .await
-            .map_err(Error::internal)?
-            .filter(|c| c.kind == ConsentKind::AccountAccess)
-            .ok_or_else(not_found)?;
-        if consent.client_id != client_id {
-            return Err(Error::forbidden(
-                ObErrorCode::ResourceConsentMismatch,
-                "The consent belongs to another client",
-            ));
-        }
-        if consent.status == ConsentStatus::Revoked {
-            return Err(not_found());
-        }
+            .of_client(
+                ConsentKind::AccountAccess,
+                client_id,
+                raw_id,
+                WhenRevoked::Gone,
+            )
+            .await?;
         let details = AccountAccessConsent::from_json(&consent.details)?;
         Ok((consent, details))
     }
 
-    /// Deletes (revokes) the client's consent and revokes every token issued for it.
+    /// Deletes (revokes) the client's consent and, in the same transaction, every token issued
+    /// for it. An expired or rejected consent is already closed: deleting it only kills its
+    /// tokens.
     pub async fn delete_consent(&self, client_id: &str, raw_id: &str) -> Result<(), Error> {
         let (consent, _) = self.consent_of_client(client_id, raw_id).await?;
-        // An expired or rejected consent is already closed: deleting it only kills its tokens.
-        if !consent.status.is_final() {
-            self.authz()
-                .consents()
-                .transition(&consent.id, ConsentEvent::Revoke)
-                .await
-                .map_err(Error::internal)?;
+        let revocation = self
+            .authz()
+            .consents()
+            .revoke(&consent.id, RevokedBy::Tpp)
+            .await?;
+        // Another DELETE revoked it first: the consent is gone, as for a DELETE after that one.
+        if !revocation.revoked_now && revocation.consent.status == ConsentStatus::Revoked {
+            return Err(ConsentError::NotFound {
+                kind: Some(ConsentKind::AccountAccess),
+            }
+            .into());
         }
-        self.authz()
-            .revoke_tokens_of_consent(consent.id.as_str())
-            .await
-            .map_err(Error::internal)?;
         Ok(())
     }
 }

@@ -7,11 +7,13 @@ use axum::extract::{FromRef, FromRequestParts};
 use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use bascule_domain::Consent;
+use bascule_domain::{Consent, ConsentKind};
 use bascule_http::{Error, MutualTls};
+use time::OffsetDateTime;
 
+use crate::Authz;
+use crate::consents::ConsentError;
 use crate::tokens::{TokenInfo, TokenKind};
-use crate::{Authz, AuthzError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum TokenCheckError {
@@ -44,14 +46,56 @@ impl AccessToken {
 
     /// 403 unless the token carries `scope` (RW §403: wrong scope).
     pub fn require_scope(&self, scope: &str) -> Result<(), Error> {
+        Ok(self.scoped(scope)?)
+    }
+
+    fn scoped(&self, scope: &str) -> Result<(), ConsentError> {
         if self.has_scope(scope) {
             Ok(())
         } else {
-            Err(Error::forbidden(
-                bascule_http::ObErrorCode::ResourceConsentMismatch,
-                format!("the access token does not carry the {scope} scope"),
-            ))
+            Err(ConsentError::MissingScope {
+                scope: scope.to_owned(),
+            })
         }
+    }
+
+    /// The calling client, if this is a client-credentials token carrying `scope`: how consents
+    /// are created, read and deleted (RW §Security).
+    pub fn client_credentials(&self, scope: &str) -> Result<&str, ConsentError> {
+        self.scoped(scope)?;
+        if self.consent.is_some() {
+            return Err(ConsentError::NotClientCredentials);
+        }
+        Ok(self.client_id())
+    }
+
+    /// The consent the customer authorised this token for, if it is a `kind` consent of the
+    /// token's client and the token carries `kind`'s scope (403 otherwise). Its status is as the
+    /// token check read it: a payment consent may be consumed already.
+    pub fn bound_consent(&self, kind: ConsentKind) -> Result<&Consent, ConsentError> {
+        self.scoped(kind.scope())?;
+        let consent = self.consent.as_ref().ok_or(ConsentError::NotBound)?;
+        if consent.kind != kind {
+            return Err(ConsentError::WrongKind { kind: consent.kind });
+        }
+        if consent.client_id != self.client_id() {
+            return Err(ConsentError::OtherClient);
+        }
+        Ok(consent)
+    }
+
+    /// [`Self::bound_consent`] that still gives access at `now` (401 otherwise): the token check
+    /// refused unusable consents already, this guards against one that expired since.
+    pub fn usable_consent(
+        &self,
+        kind: ConsentKind,
+        now: OffsetDateTime,
+    ) -> Result<&Consent, ConsentError> {
+        let consent = self.bound_consent(kind)?;
+        if !consent.is_usable_at(now) {
+            return Err(ConsentError::NotUsable);
+        }
+        Ok(consent)
     }
 }
 
@@ -86,7 +130,7 @@ impl Authz {
                     .consents
                     .get(id)
                     .await
-                    .map_err(|_: AuthzError| TokenCheckError::Invalid)?
+                    .map_err(|_: ConsentError| TokenCheckError::Invalid)?
                     .ok_or(TokenCheckError::ConsentNotUsable)?;
                 if !c.is_usable_at(self.inner.clock.now()) && !c.kind.is_single_use() {
                     return Err(TokenCheckError::ConsentNotUsable);

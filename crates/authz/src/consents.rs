@@ -1,4 +1,8 @@
-//! The consent store: consents created by the APIs, moved through their lifecycle here.
+//! The consent service: every consent the APIs create lives here and moves through the domain's
+//! lifecycle (`bascule_domain::ConsentStatus::apply`) only here. Each state change is also a step
+//! inside a caller's transaction (the `*_in` methods), so a change and the rows that go with it (a
+//! payment, an event) commit together; the plain methods run the step in a transaction of their
+//! own. What it refuses is a [`ConsentError`], mapped once to the Open Banking answers.
 
 use std::sync::Arc;
 
@@ -6,11 +10,143 @@ use bascule_domain::{
     AccountId, Clock, Consent, ConsentEvent, ConsentId, ConsentKind, ConsentStatus, CustomerId,
     RandomIds,
 };
-use bascule_store::sqlx::{self, Row, any::AnyRow};
-use bascule_store::{Store, WriteTx};
+use bascule_http::{Error, ObErrorCode};
+use bascule_store::sqlx::{self, Any, Row, any::AnyArguments, any::AnyRow, query::Query};
+use bascule_store::{Store, StoreError, WriteTx};
 use time::OffsetDateTime;
 
 use crate::AuthzError;
+
+/// Why a consent cannot be found, used or changed as asked.
+#[derive(Debug, thiserror::Error)]
+pub enum ConsentError {
+    /// No consent with this id, or not of the kind asked for (`kind`, when known).
+    #[error("No {} consent with this ConsentId", label(*kind))]
+    NotFound { kind: Option<ConsentKind> },
+    #[error("The consent belongs to another client")]
+    OtherClient,
+    /// The consent is of a kind this call does not accept (e.g. an access token bound to a
+    /// payment consent presented to the account API).
+    #[error("A {} consent cannot be used for this call", label(Some(*kind)))]
+    WrongKind { kind: ConsentKind },
+    /// The lifecycle does not allow the change from the consent's status.
+    #[error("The consent is {status}")]
+    WrongStatus { status: ConsentStatus },
+    /// Another change to the consent committed first (a compare-and-set on its status lost).
+    #[error("The consent changed meanwhile")]
+    LostRace,
+    /// A client-credentials token where the call needs one the customer authorised.
+    #[error("This call needs an access token the customer authorised")]
+    NotBound,
+    /// A token the customer authorised where the call needs a client-credentials token.
+    #[error("This call needs a client-credentials token")]
+    NotClientCredentials,
+    #[error("The access token does not carry the {scope} scope")]
+    MissingScope { scope: String },
+    /// The token's consent no longer gives access (expired, revoked) since the token was checked.
+    #[error("The consent is no longer usable")]
+    NotUsable,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+fn label(kind: Option<ConsentKind>) -> &'static str {
+    match kind {
+        None => "such",
+        Some(ConsentKind::AccountAccess) => "account-access",
+        Some(ConsentKind::DomesticPayment) => "domestic-payment",
+        Some(ConsentKind::DomesticScheduledPayment) => "domestic-scheduled-payment",
+        Some(ConsentKind::DomesticStandingOrder) => "domestic-standing-order",
+        Some(ConsentKind::FundsConfirmation) => "funds-confirmation",
+    }
+}
+
+impl From<sqlx::Error> for ConsentError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Store(StoreError::Database(e))
+    }
+}
+
+/// The Open Banking answers (RW §HTTP Status Codes, §403): an unknown, other-kind or deleted
+/// consent is 400 `Resource.NotFound` (ids are not paths, so not 404); another client's is 403;
+/// a status the change does not allow, or a change that lost a race, is 400
+/// `Resource.InvalidConsentStatus` — an expected outcome, never a 500.
+impl From<ConsentError> for Error {
+    fn from(e: ConsentError) -> Self {
+        let message = e.to_string();
+        match e {
+            ConsentError::NotFound { .. } => {
+                Error::bad_request(ObErrorCode::ResourceNotFound, message)
+            }
+            ConsentError::OtherClient
+            | ConsentError::WrongKind { .. }
+            | ConsentError::NotBound
+            | ConsentError::NotClientCredentials
+            | ConsentError::MissingScope { .. } => {
+                Error::forbidden(ObErrorCode::ResourceConsentMismatch, message)
+            }
+            ConsentError::WrongStatus { .. } | ConsentError::LostRace => {
+                Error::bad_request(ObErrorCode::ResourceInvalidConsentStatus, message)
+            }
+            ConsentError::NotUsable => Error::Unauthorised("consent no longer usable".into()),
+            ConsentError::Store(e) => Error::internal(e),
+            ConsentError::Internal(m) => Error::Internal(m),
+        }
+    }
+}
+
+/// Inside the authorisation server a refused consent change is the request's fault, as
+/// RFC 6749 words it (`invalid_request`).
+impl From<ConsentError> for AuthzError {
+    fn from(e: ConsentError) -> Self {
+        match e {
+            ConsentError::Store(e) => AuthzError::Store(e),
+            ConsentError::Internal(m) => AuthzError::Internal(m),
+            other => AuthzError::request(other.to_string()),
+        }
+    }
+}
+
+/// Who revoked a consent: the TPP (`DELETE`), the customer (the bank's dashboard), or the bank.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RevokedBy {
+    Tpp,
+    Customer,
+    Bank,
+}
+
+impl RevokedBy {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Tpp => "tpp",
+            Self::Customer => "customer",
+            Self::Bank => "bank",
+        }
+    }
+}
+
+/// What a revocation did.
+#[derive(Debug, Clone)]
+pub struct Revocation {
+    /// The consent afterwards.
+    pub consent: Consent,
+    /// False when the consent was already closed (rejected, consumed, expired or revoked by an
+    /// earlier or a concurrent call): then only its remaining tokens died.
+    pub revoked_now: bool,
+    pub by: RevokedBy,
+    pub tokens_revoked: u64,
+}
+
+/// How a client's lookup treats a revoked consent: the Account API's deleted consent is gone
+/// (later GETs are 400 `Resource.NotFound`, AISP §Consent Revocation); funds-confirmation and
+/// payment consents stay readable as `Revoked`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WhenRevoked {
+    Readable,
+    Gone,
+}
 
 #[derive(Clone)]
 pub struct ConsentStore {
@@ -18,17 +154,20 @@ pub struct ConsentStore {
     clock: Arc<dyn Clock>,
 }
 
-fn ts(us: i64) -> Result<OffsetDateTime, AuthzError> {
+/// The service's other name: what the APIs call it.
+pub type Consents = ConsentStore;
+
+fn ts(us: i64) -> Result<OffsetDateTime, ConsentError> {
     OffsetDateTime::from_unix_timestamp(us)
-        .map_err(|_| AuthzError::Internal("stored time out of range".into()))
+        .map_err(|_| ConsentError::Internal("stored time out of range".into()))
 }
 
-fn consent(row: &AnyRow) -> Result<Consent, AuthzError> {
+fn consent(row: &AnyRow) -> Result<Consent, ConsentError> {
     let id: String = row.try_get("id")?;
     let kind: String = row.try_get("kind")?;
     let status: String = row.try_get("status")?;
     let accounts: String = row.try_get("accounts")?;
-    let corrupt = |what: &str| AuthzError::Internal(format!("stored consent {what}"));
+    let corrupt = |what: &str| ConsentError::Internal(format!("stored consent {what}"));
     Ok(Consent {
         id: ConsentId::parse(id).map_err(|_| corrupt("id"))?,
         kind: ConsentKind::parse(&kind).ok_or_else(|| corrupt("kind"))?,
@@ -59,23 +198,49 @@ fn consent(row: &AnyRow) -> Result<Consent, AuthzError> {
     })
 }
 
+/// A waiting or authorised consent past its expiry is Expired, whether or not that is recorded.
+fn lapsed(c: &Consent, now: OffsetDateTime) -> bool {
+    !c.status.is_final() && c.expires_at.is_some_and(|e| now >= e)
+}
+
+fn joined(accounts: &[AccountId]) -> String {
+    accounts
+        .iter()
+        .map(|a| a.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn insert(consent: &Consent) -> Query<'_, Any, AnyArguments> {
+    sqlx::query(
+        "INSERT INTO consents (id, kind, client_id, status, created_at, \
+         status_updated_at, expires_at, accounts, details) \
+         VALUES ($1, $2, $3, $4, $5, $5, $6, '', $7)",
+    )
+    .bind(consent.id.as_str())
+    .bind(consent.kind.as_str())
+    .bind(consent.client_id.as_str())
+    .bind(consent.status.as_str())
+    .bind(consent.created_at.unix_timestamp())
+    .bind(consent.expires_at.map(|e| e.unix_timestamp()))
+    .bind(consent.details.as_str())
+}
+
 impl ConsentStore {
     pub fn new(store: Store, clock: Arc<dyn Clock>) -> Self {
         Self { store, clock }
     }
 
-    /// A new consent awaiting the customer's authorisation.
-    pub async fn create(
+    fn awaiting(
         &self,
         kind: ConsentKind,
         client_id: &str,
         expires_at: Option<OffsetDateTime>,
         details: String,
-    ) -> Result<Consent, AuthzError> {
+    ) -> Consent {
         let now = self.clock.now();
-        let id = ConsentId::generate(&RandomIds);
-        let consent = Consent {
-            id,
+        Consent {
+            id: ConsentId::generate(&RandomIds),
             kind,
             client_id: client_id.to_owned(),
             status: ConsentStatus::AwaitingAuthorisation,
@@ -86,29 +251,39 @@ impl ConsentStore {
             accounts: Vec::new(),
             authorised_at: None,
             details,
-        };
-        self.store
-            .write(
-                sqlx::query(
-                    "INSERT INTO consents (id, kind, client_id, status, created_at, \
-                     status_updated_at, expires_at, accounts, details) \
-                     VALUES ($1, $2, $3, $4, $5, $5, $6, '', $7)",
-                )
-                .bind(consent.id.as_str())
-                .bind(kind.as_str())
-                .bind(client_id)
-                .bind(consent.status.as_str())
-                .bind(now.unix_timestamp())
-                .bind(expires_at.map(|e| e.unix_timestamp()))
-                .bind(&consent.details),
-            )
-            .await?;
+        }
+    }
+
+    /// A new consent awaiting the customer's authorisation.
+    pub async fn create(
+        &self,
+        kind: ConsentKind,
+        client_id: &str,
+        expires_at: Option<OffsetDateTime>,
+        details: String,
+    ) -> Result<Consent, ConsentError> {
+        let consent = self.awaiting(kind, client_id, expires_at, details);
+        self.store.write(insert(&consent)).await?;
+        Ok(consent)
+    }
+
+    /// [`Self::create`] as a step of the caller's transaction.
+    pub async fn create_in(
+        &self,
+        tx: &mut WriteTx,
+        kind: ConsentKind,
+        client_id: &str,
+        expires_at: Option<OffsetDateTime>,
+        details: String,
+    ) -> Result<Consent, ConsentError> {
+        let consent = self.awaiting(kind, client_id, expires_at, details);
+        tx.execute(insert(&consent)).await?;
         Ok(consent)
     }
 
     /// The consent, with an authorised or waiting consent past its expiry reported (and
     /// recorded) as Expired.
-    pub async fn get(&self, id: &str) -> Result<Option<Consent>, AuthzError> {
+    pub async fn get(&self, id: &str) -> Result<Option<Consent>, ConsentError> {
         let row = sqlx::query("SELECT * FROM consents WHERE id = $1")
             .bind(id)
             .fetch_optional(self.store.pool())
@@ -117,7 +292,7 @@ impl ConsentStore {
             return Ok(None);
         };
         let now = self.clock.now();
-        if !c.status.is_final() && c.expires_at.is_some_and(|e| now >= e) {
+        if lapsed(&c, now) {
             self.transition(&c.id, ConsentEvent::Expire).await.ok();
             c.status = ConsentStatus::Expired;
             c.status_updated_at = now;
@@ -125,13 +300,104 @@ impl ConsentStore {
         Ok(Some(c))
     }
 
+    /// The client's `kind` consent `raw_id`: NotFound when unknown or of another kind (and, with
+    /// [`WhenRevoked::Gone`], when revoked), OtherClient when another client's.
+    pub async fn of_client(
+        &self,
+        kind: ConsentKind,
+        client_id: &str,
+        raw_id: &str,
+        when_revoked: WhenRevoked,
+    ) -> Result<Consent, ConsentError> {
+        let not_found = || ConsentError::NotFound { kind: Some(kind) };
+        let consent = self
+            .get(raw_id)
+            .await?
+            .filter(|c| c.kind == kind)
+            .ok_or_else(not_found)?;
+        if consent.client_id != client_id {
+            return Err(ConsentError::OtherClient);
+        }
+        if when_revoked == WhenRevoked::Gone && consent.status == ConsentStatus::Revoked {
+            return Err(not_found());
+        }
+        Ok(consent)
+    }
+
+    /// Every consent the customer authorised (whatever became of it since), newest first, in one
+    /// query. A consent past its expiry is reported Expired.
+    pub async fn list_for_customer(
+        &self,
+        customer: &CustomerId,
+    ) -> Result<Vec<Consent>, ConsentError> {
+        let rows = sqlx::query(
+            "SELECT * FROM consents WHERE customer_id = $1 ORDER BY created_at DESC, id",
+        )
+        .bind(customer.as_str())
+        .fetch_all(self.store.pool())
+        .await?;
+        let now = self.clock.now();
+        rows.iter()
+            .map(|row| {
+                let mut c = consent(row)?;
+                if lapsed(&c, now) {
+                    c.status = ConsentStatus::Expired;
+                }
+                Ok(c)
+            })
+            .collect()
+    }
+
+    /// The consent as stored, read inside the caller's transaction.
+    pub async fn read_in(
+        &self,
+        tx: &mut WriteTx,
+        id: &ConsentId,
+    ) -> Result<Option<Consent>, ConsentError> {
+        let row = sqlx::query("SELECT * FROM consents WHERE id = $1")
+            .bind(id.as_str())
+            .fetch_optional(tx.conn())
+            .await?;
+        row.as_ref().map(consent).transpose()
+    }
+
+    async fn stored_in(&self, tx: &mut WriteTx, id: &ConsentId) -> Result<Consent, ConsentError> {
+        self.read_in(tx, id)
+            .await?
+            .ok_or(ConsentError::NotFound { kind: None })
+    }
+
     /// Applies a lifecycle event; refused if the lifecycle does not allow it from the stored state.
     pub async fn transition(
         &self,
         id: &ConsentId,
         event: ConsentEvent,
-    ) -> Result<Consent, AuthzError> {
-        self.transition_with(id, event, None).await
+    ) -> Result<Consent, ConsentError> {
+        let mut tx = self.store.begin().await?;
+        let changed = self.transition_in(&mut tx, id, event).await?;
+        tx.commit().await?;
+        Ok(changed)
+    }
+
+    /// [`Self::transition`] as a step of the caller's transaction. A lost compare-and-set is
+    /// [`ConsentError::LostRace`]; the caller then drops (rolls back) its transaction.
+    pub async fn transition_in(
+        &self,
+        tx: &mut WriteTx,
+        id: &ConsentId,
+        event: ConsentEvent,
+    ) -> Result<Consent, ConsentError> {
+        let current = self.stored_in(tx, id).await?;
+        self.apply_in(tx, &current, event, None).await
+    }
+
+    /// Marks a payment consent consumed, in the payment's own transaction.
+    pub async fn consume_in(
+        &self,
+        tx: &mut WriteTx,
+        id: &ConsentId,
+    ) -> Result<Consent, ConsentError> {
+        self.transition_in(tx, id, ConsentEvent::Consume).await
     }
 
     /// Authorises a consent for a customer and the accounts they chose.
@@ -140,92 +406,278 @@ impl ConsentStore {
         id: &ConsentId,
         customer: &CustomerId,
         accounts: &[AccountId],
-    ) -> Result<Consent, AuthzError> {
-        self.transition_with(id, ConsentEvent::Authorise, Some((customer, accounts)))
+    ) -> Result<Consent, ConsentError> {
+        let mut tx = self.store.begin().await?;
+        let changed = self.authorise_in(&mut tx, id, customer, accounts).await?;
+        tx.commit().await?;
+        Ok(changed)
+    }
+
+    /// [`Self::authorise`] as a step of the caller's transaction.
+    pub async fn authorise_in(
+        &self,
+        tx: &mut WriteTx,
+        id: &ConsentId,
+        customer: &CustomerId,
+        accounts: &[AccountId],
+    ) -> Result<Consent, ConsentError> {
+        let current = self.stored_in(tx, id).await?;
+        self.apply_in(
+            tx,
+            &current,
+            ConsentEvent::Authorise,
+            Some((customer, accounts)),
+        )
+        .await
+    }
+
+    /// The customer authorises their Authorised consent again, on the same ConsentId: a new
+    /// authorisation time and, possibly, other accounts (the dashboard's refresh). The caller
+    /// checks the accounts are the customer's, as the authorize endpoint does. Another customer's
+    /// consent is NotFound; an expired one is WrongStatus; payment consents cannot be
+    /// re-authorised (PISP §Consent Re-authentication).
+    pub async fn reauthorise(
+        &self,
+        id: &ConsentId,
+        customer: &CustomerId,
+        accounts: &[AccountId],
+    ) -> Result<Consent, ConsentError> {
+        let mut tx = self.store.begin().await?;
+        let changed = self.reauthorise_in(&mut tx, id, customer, accounts).await?;
+        tx.commit().await?;
+        Ok(changed)
+    }
+
+    /// [`Self::reauthorise`] as a step of the caller's transaction.
+    pub async fn reauthorise_in(
+        &self,
+        tx: &mut WriteTx,
+        id: &ConsentId,
+        customer: &CustomerId,
+        accounts: &[AccountId],
+    ) -> Result<Consent, ConsentError> {
+        let current = self.stored_in(tx, id).await?;
+        if current.customer_id.as_ref() != Some(customer) {
+            return Err(ConsentError::NotFound {
+                kind: Some(current.kind),
+            });
+        }
+        if current.kind.is_single_use() {
+            return Err(ConsentError::WrongKind { kind: current.kind });
+        }
+        if lapsed(&current, self.clock.now()) {
+            return Err(ConsentError::WrongStatus {
+                status: ConsentStatus::Expired,
+            });
+        }
+        let event = ConsentEvent::Reauthorise;
+        self.apply_in(tx, &current, event, Some((customer, accounts)))
             .await
     }
 
-    async fn transition_with(
+    /// Revokes the consent and, in the same transaction, every token tied to it. A consent
+    /// already closed (or past its expiry, which is then recorded) only loses its tokens.
+    pub async fn revoke(&self, id: &ConsentId, by: RevokedBy) -> Result<Revocation, ConsentError> {
+        let mut tx = self.store.begin().await?;
+        let revocation = self.revoke_in(&mut tx, id, by).await?;
+        tx.commit().await?;
+        Ok(revocation)
+    }
+
+    /// [`Self::revoke`] as a step of the caller's transaction.
+    pub async fn revoke_in(
         &self,
+        tx: &mut WriteTx,
         id: &ConsentId,
+        by: RevokedBy,
+    ) -> Result<Revocation, ConsentError> {
+        let now = self.clock.now();
+        let mut current = self.stored_in(tx, id).await?;
+        let mut revoked_now = false;
+        // A change committed meanwhile (authorised, revoked, expired by another call) makes the
+        // compare-and-set lose; the consent is read again and decided from its new state. Under
+        // PostgreSQL's read-committed isolation the second read sees that change.
+        let mut attempts = 0;
+        while !current.status.is_final() {
+            if attempts == 2 {
+                return Err(ConsentError::LostRace);
+            }
+            attempts += 1;
+            let event = if lapsed(&current, now) {
+                ConsentEvent::Expire
+            } else {
+                ConsentEvent::Revoke
+            };
+            match self.apply_in(tx, &current, event, None).await {
+                Ok(changed) => {
+                    revoked_now = event == ConsentEvent::Revoke;
+                    current = changed;
+                }
+                Err(ConsentError::LostRace) => current = self.stored_in(tx, id).await?,
+                Err(e) => return Err(e),
+            }
+        }
+        let tokens_revoked = tx
+            .execute(crate::tokens::revoke_of_consent(
+                now.unix_timestamp(),
+                id.as_str(),
+            ))
+            .await?;
+        tracing::info!(
+            consent_id = %id,
+            by = by.as_str(),
+            revoked_now,
+            tokens_revoked,
+            "consent revoked"
+        );
+        Ok(Revocation {
+            consent: current,
+            revoked_now,
+            by,
+            tokens_revoked,
+        })
+    }
+
+    /// The one write of a lifecycle move: a compare-and-set on the status read in the same
+    /// transaction, so two racing decisions cannot both win; then the consent as it now is.
+    async fn apply_in(
+        &self,
+        tx: &mut WriteTx,
+        current: &Consent,
         event: ConsentEvent,
         authorisation: Option<(&CustomerId, &[AccountId])>,
-    ) -> Result<Consent, AuthzError> {
-        let current = self
-            .get_raw(id)
-            .await?
-            .ok_or_else(|| AuthzError::request("unknown consent"))?;
+    ) -> Result<Consent, ConsentError> {
         let next = current
             .status
             .apply(event)
-            .map_err(|e| AuthzError::request(e.to_string()))?;
+            .map_err(|e| ConsentError::WrongStatus { status: e.from })?;
         let now = self.clock.now().unix_timestamp();
-        let (customer, accounts) = match authorisation {
-            Some((c, a)) => (
-                Some(c.as_str().to_owned()),
-                a.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(","),
-            ),
-            None => (
-                current.customer_id.as_ref().map(|c| c.as_str().to_owned()),
-                current
-                    .accounts
-                    .iter()
-                    .map(|a| a.as_str())
-                    .collect::<Vec<_>>()
-                    .join(","),
-            ),
+        // The status's time moves only when the status does (a re-authorisation keeps it).
+        let status_updated_at = if next == current.status {
+            current.status_updated_at.unix_timestamp()
+        } else {
+            now
         };
-        // Compare-and-set on the status: two racing decisions cannot both win.
-        let changed = self
-            .store
-            .write(
-                sqlx::query(
-                    "UPDATE consents SET status = $1, status_updated_at = $2, customer_id = $3, \
-                     accounts = $4, authorised_at = CASE WHEN $5 = 1 THEN $2 ELSE authorised_at END \
-                     WHERE id = $6 AND status = $7",
+        let id = current.id.as_str();
+        let expected = current.status.as_str();
+        let changed = match authorisation {
+            None => {
+                tx.execute(
+                    sqlx::query(
+                        "UPDATE consents SET status = $1, status_updated_at = $2 \
+                         WHERE id = $3 AND status = $4",
+                    )
+                    .bind(next.as_str())
+                    .bind(status_updated_at)
+                    .bind(id)
+                    .bind(expected),
                 )
-                .bind(next.as_str())
-                .bind(now)
-                .bind(customer)
-                .bind(accounts)
-                .bind(i64::from(authorisation.is_some()))
-                .bind(id.as_str())
-                .bind(current.status.as_str()),
-            )
-            .await?;
+                .await?
+            }
+            Some((customer, accounts)) => {
+                tx.execute(
+                    sqlx::query(
+                        "UPDATE consents SET status = $1, status_updated_at = $2, \
+                         customer_id = $3, accounts = $4, authorised_at = $5 \
+                         WHERE id = $6 AND status = $7",
+                    )
+                    .bind(next.as_str())
+                    .bind(status_updated_at)
+                    .bind(customer.as_str())
+                    .bind(joined(accounts))
+                    .bind(now)
+                    .bind(id)
+                    .bind(expected),
+                )
+                .await?
+            }
+        };
         if changed != 1 {
-            return Err(AuthzError::request("the consent changed meanwhile"));
+            return Err(ConsentError::LostRace);
         }
-        self.get_raw(id)
+        self.read_in(tx, &current.id)
             .await?
-            .ok_or_else(|| AuthzError::Internal("consent vanished".into()))
+            .ok_or_else(|| ConsentError::Internal("consent vanished".into()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bascule_domain::ManualClock;
+    use bascule_store::StoreOptions;
+    use time::macros::datetime;
+
+    fn answer(e: ConsentError) -> (u16, Option<&'static str>) {
+        let e = Error::from(e);
+        let code = match &e {
+            Error::BadRequest(d) | Error::Forbidden(d) => d.first().map(|d| d.code.as_str()),
+            _ => None,
+        };
+        (e.status().as_u16(), code)
     }
 
-    async fn get_raw(&self, id: &ConsentId) -> Result<Option<Consent>, AuthzError> {
-        let row = sqlx::query("SELECT * FROM consents WHERE id = $1")
-            .bind(id.as_str())
-            .fetch_optional(self.store.pool())
-            .await?;
-        row.as_ref().map(consent).transpose()
+    #[test]
+    fn each_refusal_has_the_open_banking_answer() {
+        let not_found = Some("UK.OBIE.Resource.NotFound");
+        let mismatch = Some("UK.OBIE.Resource.ConsentMismatch");
+        let status = Some("UK.OBIE.Resource.InvalidConsentStatus");
+        let kind = ConsentKind::AccountAccess;
+        assert_eq!(
+            answer(ConsentError::NotFound { kind: Some(kind) }),
+            (400, not_found)
+        );
+        assert_eq!(
+            answer(ConsentError::NotFound { kind: None }),
+            (400, not_found)
+        );
+        assert_eq!(answer(ConsentError::OtherClient), (403, mismatch));
+        assert_eq!(answer(ConsentError::WrongKind { kind }), (403, mismatch));
+        assert_eq!(answer(ConsentError::NotBound), (403, mismatch));
+        assert_eq!(answer(ConsentError::NotClientCredentials), (403, mismatch));
+        let scope = "accounts".to_owned();
+        assert_eq!(
+            answer(ConsentError::MissingScope { scope }),
+            (403, mismatch)
+        );
+        let revoked = ConsentStatus::Revoked;
+        assert_eq!(
+            answer(ConsentError::WrongStatus { status: revoked }),
+            (400, status)
+        );
+        assert_eq!(answer(ConsentError::LostRace), (400, status));
+        assert_eq!(answer(ConsentError::NotUsable), (401, None));
+        assert_eq!(answer(ConsentError::Internal("bug".into())), (500, None));
     }
 
-    /// Consumes an Authorised, unexpired consent inside the caller's transaction, so the
-    /// payment that uses it and the consumption commit together (or not at all). False when
-    /// the consent is no longer Authorised or has expired: a lost race, a revocation.
-    pub async fn consume_in(&self, tx: &mut WriteTx, id: &ConsentId) -> Result<bool, AuthzError> {
-        let now = self.clock.now().unix_timestamp();
-        let changed = sqlx::query(
-            "UPDATE consents SET status = $1, status_updated_at = $2 \
-             WHERE id = $3 AND status = $4 AND (expires_at IS NULL OR expires_at > $2)",
-        )
-        .bind(ConsentStatus::Consumed.as_str())
-        .bind(now)
-        .bind(id.as_str())
-        .bind(ConsentStatus::Authorised.as_str())
-        .execute(&mut *tx.conn())
-        .await
-        .map_err(bascule_store::StoreError::from)?
-        .rows_affected();
-        Ok(changed == 1)
+    #[tokio::test]
+    async fn a_compare_and_set_on_a_stale_status_is_lost_race() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = bascule_store::sqlite_url(&dir.path().join("consents.db"));
+        let store = Store::connect(&url, &StoreOptions::default())
+            .await
+            .unwrap();
+        let clock = Arc::new(ManualClock::new(datetime!(2026-01-05 09:00 UTC)));
+        let consents = ConsentStore::new(store.clone(), clock);
+        let kind = ConsentKind::AccountAccess;
+        let stale = consents
+            .create(kind, "client", None, "{}".into())
+            .await
+            .unwrap();
+        consents
+            .transition(&stale.id, ConsentEvent::Reject)
+            .await
+            .unwrap();
+
+        // Decided from the status read before the rejection committed.
+        let mut tx = store.begin().await.unwrap();
+        let lost = consents
+            .apply_in(&mut tx, &stale, ConsentEvent::Revoke, None)
+            .await
+            .unwrap_err();
+        assert!(matches!(lost, ConsentError::LostRace), "{lost:?}");
+        drop(tx);
+        let now = consents.get(stale.id.as_str()).await.unwrap().unwrap();
+        assert_eq!(now.status, ConsentStatus::Rejected);
     }
 }

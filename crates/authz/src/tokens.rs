@@ -2,7 +2,7 @@
 //! hashes, each bound to the client's certificate (`cnf.x5t#S256`, RFC 8705) and, when issued
 //! through the customer, to one consent.
 
-use bascule_store::sqlx::{self, Row, any::AnyRow};
+use bascule_store::sqlx::{self, Any, Row, any::AnyArguments, any::AnyRow, query::Query};
 
 use crate::{Authz, AuthzError, random_token, token_hash};
 
@@ -54,6 +54,16 @@ fn info(row: &AnyRow) -> Result<TokenInfo, AuthzError> {
         cnf: row.try_get("cnf")?,
         expires_at: row.try_get("expires_at")?,
     })
+}
+
+/// The statement that kills a consent's live tokens: run alone, or inside the transaction that
+/// revokes the consent (`ConsentStore::revoke_in`).
+pub(crate) fn revoke_of_consent(now: i64, consent_id: &str) -> Query<'_, Any, AnyArguments> {
+    sqlx::query(
+        "UPDATE oauth_tokens SET revoked_at = $1 WHERE consent_id = $2 AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(consent_id)
 }
 
 impl Authz {
@@ -130,13 +140,7 @@ impl Authz {
         Ok(self
             .inner
             .store
-            .write(
-                sqlx::query(
-                    "UPDATE oauth_tokens SET revoked_at = $1 WHERE consent_id = $2 AND revoked_at IS NULL",
-                )
-                .bind(self.now())
-                .bind(consent_id),
-            )
+            .write(revoke_of_consent(self.now(), consent_id))
             .await?)
     }
 

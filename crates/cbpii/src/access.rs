@@ -8,7 +8,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use bascule_authz::AccessToken;
 use bascule_domain::{Consent, ConsentKind};
-use bascule_http::{Error, ObErrorCode};
+use bascule_http::Error;
 
 use crate::Cbpii;
 use crate::consents::FundsConfirmationConsent;
@@ -26,25 +26,9 @@ impl FromRequestParts<Cbpii> for FundsAccess {
 
     async fn from_request_parts(parts: &mut Parts, cbpii: &Cbpii) -> Result<Self, Error> {
         let token = AccessToken::from_request_parts(parts, cbpii).await?;
-        token.require_scope(ConsentKind::FundsConfirmation.scope())?;
-        let Some(consent) = token.consent.clone() else {
-            return Err(Error::forbidden(
-                ObErrorCode::ResourceConsentMismatch,
-                "Funds confirmations need an access token the customer authorised",
-            ));
-        };
-        if consent.kind != ConsentKind::FundsConfirmation || consent.client_id != token.client_id()
-        {
-            return Err(Error::forbidden(
-                ObErrorCode::ResourceConsentMismatch,
-                "The access token is not for a funds-confirmation consent of this client",
-            ));
-        }
-        // The token check refuses unusable consents already; this guards against a consent
-        // that expired between the two reads.
-        if !consent.is_usable_at(cbpii.now()) {
-            return Err(Error::Unauthorised("consent no longer usable".into()));
-        }
+        let consent = token
+            .usable_consent(ConsentKind::FundsConfirmation, cbpii.now())?
+            .clone();
         let details = FundsConfirmationConsent::of(&consent)?;
         Ok(FundsAccess {
             token,

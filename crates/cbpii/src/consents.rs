@@ -9,8 +9,9 @@
 //! as the CBPII through DELETE (COFP; RES/cbpii/funds-confirmation-consent), and the CBPII
 //! learns which by reading it.
 
-use bascule_domain::{Consent, ConsentEvent, ConsentKind, SortCodeAccountNumber};
-use bascule_http::{Error, ObErrorCode};
+use bascule_authz::{RevokedBy, WhenRevoked};
+use bascule_domain::{Consent, ConsentKind, SortCodeAccountNumber};
+use bascule_http::Error;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -82,13 +83,6 @@ impl FundsConfirmationConsent {
     }
 }
 
-fn not_found() -> Error {
-    Error::bad_request(
-        ObErrorCode::ResourceNotFound,
-        "No funds-confirmation consent with this ConsentId",
-    )
-}
-
 impl Cbpii {
     /// Stores a new consent awaiting the customer's authorisation.
     pub async fn create_consent(
@@ -96,7 +90,8 @@ impl Cbpii {
         client_id: &str,
         request: &FundsConfirmationConsent,
     ) -> Result<Consent, Error> {
-        self.authz()
+        Ok(self
+            .authz()
             .consents()
             .create(
                 ConsentKind::FundsConfirmation,
@@ -104,8 +99,7 @@ impl Cbpii {
                 request.expiration,
                 request.to_json(),
             )
-            .await
-            .map_err(Error::internal)
+            .await?)
     }
 
     /// The client's funds-confirmation consent `raw_id` with its details. Unknown ids and other
@@ -119,36 +113,26 @@ impl Cbpii {
         let consent = self
             .authz()
             .consents()
-            .get(raw_id)
-            .await
-            .map_err(Error::internal)?
-            .filter(|c| c.kind == ConsentKind::FundsConfirmation)
-            .ok_or_else(not_found)?;
-        if consent.client_id != client_id {
-            return Err(Error::forbidden(
-                ObErrorCode::ResourceConsentMismatch,
-                "The consent belongs to another client",
-            ));
-        }
+            .of_client(
+                ConsentKind::FundsConfirmation,
+                client_id,
+                raw_id,
+                WhenRevoked::Readable,
+            )
+            .await?;
         let details = FundsConfirmationConsent::of(&consent)?;
         Ok((consent, details))
     }
 
-    /// Deletes (revokes) the client's consent and revokes every token issued for it. Deleting a
-    /// consent that is already closed (rejected, expired, revoked) only kills its tokens.
+    /// Deletes (revokes) the client's consent and, in the same transaction, every token issued
+    /// for it. Deleting a consent that is already closed (rejected, expired, revoked — also by a
+    /// concurrent DELETE) only kills its tokens.
     pub async fn delete_consent(&self, client_id: &str, raw_id: &str) -> Result<(), Error> {
         let (consent, _) = self.consent_of_client(client_id, raw_id).await?;
-        if !consent.status.is_final() {
-            self.authz()
-                .consents()
-                .transition(&consent.id, ConsentEvent::Revoke)
-                .await
-                .map_err(Error::internal)?;
-        }
         self.authz()
-            .revoke_tokens_of_consent(consent.id.as_str())
-            .await
-            .map_err(Error::internal)?;
+            .consents()
+            .revoke(&consent.id, RevokedBy::Tpp)
+            .await?;
         Ok(())
     }
 }

@@ -118,6 +118,9 @@ impl fmt::Display for ConsentStatus {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConsentEvent {
     Authorise,
+    /// The customer confirms an authorised consent again (the dashboard's refresh), on the same
+    /// ConsentId, possibly with other accounts (AISP §Consent Re-authentication).
+    Reauthorise,
     Reject,
     Consume,
     Revoke,
@@ -138,6 +141,7 @@ impl ConsentStatus {
         use ConsentStatus as S;
         match (self, event) {
             (S::AwaitingAuthorisation, E::Authorise) => Ok(S::Authorised),
+            (S::Authorised, E::Reauthorise) => Ok(S::Authorised),
             (S::AwaitingAuthorisation, E::Reject) => Ok(S::Rejected),
             (S::Authorised, E::Consume) => Ok(S::Consumed),
             (S::AwaitingAuthorisation | S::Authorised, E::Revoke) => Ok(S::Revoked),
@@ -191,8 +195,17 @@ mod tests {
         assert_eq!(S::Authorised.apply(E::Consume), Ok(S::Consumed));
         assert_eq!(S::Authorised.apply(E::Revoke), Ok(S::Revoked));
         assert_eq!(S::Authorised.apply(E::Expire), Ok(S::Expired));
+        assert_eq!(S::Authorised.apply(E::Reauthorise), Ok(S::Authorised));
+        assert!(S::AwaitingAuthorisation.apply(E::Reauthorise).is_err());
         for from in [S::Rejected, S::Consumed, S::Revoked, S::Expired] {
-            for event in [E::Authorise, E::Reject, E::Consume, E::Revoke, E::Expire] {
+            for event in [
+                E::Authorise,
+                E::Reauthorise,
+                E::Reject,
+                E::Consume,
+                E::Revoke,
+                E::Expire,
+            ] {
                 assert!(from.apply(event).is_err(), "{from} {event:?}");
             }
         }

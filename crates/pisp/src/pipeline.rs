@@ -11,7 +11,7 @@
 
 use std::future::Future;
 
-use bascule_authz::AccessToken;
+use bascule_authz::{AccessToken, WhenRevoked};
 use bascule_domain::{AccountId, AccountType, Consent, ConsentStatus, CustomerId};
 use bascule_http::{Error, ObErrorCode};
 use bascule_store::WriteTx;
@@ -162,8 +162,7 @@ impl Pisp {
                 Some(now + self.config().consent_lifetime),
                 details.to_json()?,
             )
-            .await
-            .map_err(Error::internal)?;
+            .await?;
         let body = render(&consent)?;
         key.complete(self.store(), consent.id.as_str(), 201, &body)
             .await?;
@@ -181,22 +180,13 @@ impl Pisp {
         let consent = self
             .authz()
             .consents()
-            .get(raw_id)
-            .await
-            .map_err(Error::internal)?
-            .filter(|c| c.kind == T::KIND.consent_kind())
-            .ok_or_else(|| {
-                Error::bad_request(
-                    ObErrorCode::ResourceNotFound,
-                    format!("No {} consent with this ConsentId", T::KIND.name()),
-                )
-            })?;
-        if consent.client_id != client_id {
-            return Err(Error::forbidden(
-                ObErrorCode::ResourceConsentMismatch,
-                "The consent belongs to another client",
-            ));
-        }
+            .of_client(
+                T::KIND.consent_kind(),
+                client_id,
+                raw_id,
+                WhenRevoked::Readable,
+            )
+            .await?;
         let details = ConsentTerms::from_json(&consent.details)?;
         Ok((consent, details))
     }
@@ -278,17 +268,11 @@ impl Pisp {
                 .ok_or_else(|| Error::internal("idempotency row without its payment"));
         }
         // Consumed in this transaction: if anything below fails, the consent stays Authorised.
-        let consumed = self
-            .authz()
+        // A consent consumed (or revoked) meanwhile: 400 InvalidConsentStatus, never a 500.
+        self.authz()
             .consents()
             .consume_in(&mut tx, &consent.id)
-            .await
-            .map_err(Error::internal)?;
-        if !consumed {
-            return Err(invalid_status(
-                "The consent has already been used, or is no longer Authorised",
-            ));
-        }
+            .await?;
         let new = NewPayment {
             id: &id,
             client_id: &key.client_id,
@@ -339,7 +323,7 @@ impl Pisp {
         token: &AccessToken,
         id: &str,
     ) -> Result<T::Payment, Error> {
-        let client_id = crate::consents::client_credentials(token)?;
+        let client_id = token.client_credentials(crate::consents::SCOPE)?;
         let found = T::load(self, id).await?.ok_or_else(|| {
             Error::bad_request(
                 ObErrorCode::ResourceNotFound,

@@ -121,6 +121,14 @@ impl WriteTx {
     pub fn conn(&mut self) -> &mut sqlx::AnyConnection {
         &mut self.tx
     }
+
+    /// One write statement inside the transaction. Returns the rows affected.
+    pub async fn execute(
+        &mut self,
+        query: sqlx::query::Query<'_, Any, sqlx::any::AnyArguments>,
+    ) -> Result<u64, StoreError> {
+        Ok(query.execute(&mut *self.tx).await?.rows_affected())
+    }
 }
 
 /// The SQLite URL for a database file, created if missing.

@@ -11,7 +11,7 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use bascule_authz::AccessToken;
 use bascule_domain::aisp::{AccountAccessConsent, ConsentRequestError, Permission};
-use bascule_domain::{Consent, ConsentStatus};
+use bascule_domain::{Consent, ConsentKind, ConsentStatus};
 use bascule_http::{Error, ObErrorCode, ObErrorDetail};
 use serde::{Deserialize, Serialize};
 
@@ -121,18 +121,6 @@ fn response(
     }
 }
 
-/// Consents are managed with a client-credentials token carrying `accounts` (RW §Security).
-fn client_credentials(token: &AccessToken) -> Result<&str, Error> {
-    token.require_scope("accounts")?;
-    if token.consent.is_some() {
-        return Err(Error::forbidden(
-            ObErrorCode::ResourceConsentMismatch,
-            "Consents are managed with a client-credentials token",
-        ));
-    }
-    Ok(token.client_id())
-}
-
 fn field_error(code: ObErrorCode, message: impl Into<String>, path: &str) -> Error {
     Error::BadRequest(vec![ObErrorDetail::new(code, message).at(path)])
 }
@@ -210,7 +198,7 @@ async fn create(
     token: AccessToken,
     body: Bytes,
 ) -> Result<impl IntoResponse, Error> {
-    let client_id = client_credentials(&token)?;
+    let client_id = token.client_credentials(ConsentKind::AccountAccess.scope())?;
     let details = parse_request(&body, aisp.now())?;
     let consent = aisp.create_consent(client_id, &details).await?;
     Ok((
@@ -224,7 +212,7 @@ async fn read(
     token: AccessToken,
     Path(consent_id): Path<String>,
 ) -> Result<impl IntoResponse, Error> {
-    let client_id = client_credentials(&token)?;
+    let client_id = token.client_credentials(ConsentKind::AccountAccess.scope())?;
     let (consent, details) = aisp.consent_of_client(client_id, &consent_id).await?;
     Ok(Json(response(&aisp, &consent, &details)))
 }
@@ -234,7 +222,7 @@ async fn delete(
     token: AccessToken,
     Path(consent_id): Path<String>,
 ) -> Result<impl IntoResponse, Error> {
-    let client_id = client_credentials(&token)?;
+    let client_id = token.client_credentials(ConsentKind::AccountAccess.scope())?;
     aisp.delete_consent(client_id, &consent_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -4,6 +4,7 @@
 //! - `support`: the fixture (a bank with a customer, accounts and a pot, a registered TPP,
 //!   consent creation and headless authorisation, AIS calls).
 //! - `consents`: `/account-access-consents` POST/GET/DELETE and their errors.
+//! - `consent_races`: two concurrent DELETEs of one consent.
 //! - `resources`: accounts, balances, party, products; Basic vs Detail; 400/403 rules.
 //! - `unattended`: the 4-calls-per-24-h allowance without the customer present.
 //! - `headers`: x-fapi-* header checks, Accept (406) and Content-Type (415).
@@ -12,6 +13,7 @@
 mod support;
 
 mod arrangements;
+mod consent_races;
 mod consents;
 mod headers;
 mod resources;

@@ -10,12 +10,15 @@
 //! - `par`: pushed authorisation requests (RFC 9126, FAPI 1.0 Part 2 §5.2.2-14..18).
 //! - `token`, `client_assertion`, `flow`: the token endpoint, `private_key_jwt`, refresh and
 //!   the token check.
+//! - `consents`: the consent service (revocation with its tokens, re-authorisation, a
+//!   customer's list, steps inside a caller's transaction, lost races).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
 
 mod authorize;
 mod client_assertion;
+mod consents;
 mod flow;
 mod par;
 mod request_object;

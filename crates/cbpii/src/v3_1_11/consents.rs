@@ -109,19 +109,6 @@ fn response(
     }
 }
 
-/// Consents are managed with a client-credentials token carrying `fundsconfirmations`
-/// (COF `TPPOAuth2Security`).
-fn client_credentials(token: &AccessToken) -> Result<&str, Error> {
-    token.require_scope(ConsentKind::FundsConfirmation.scope())?;
-    if token.consent.is_some() {
-        return Err(Error::forbidden(
-            ObErrorCode::ResourceConsentMismatch,
-            "Consents are managed with a client-credentials token",
-        ));
-    }
-    Ok(token.client_id())
-}
-
 /// `OBFundsConfirmationConsent1` as the service's request, or 400 with the OB code and path of
 /// the first problem.
 fn parse_request(raw: &[u8], now: OffsetDateTime) -> Result<FundsConfirmationConsent, Error> {
@@ -205,7 +192,7 @@ async fn create(
     token: AccessToken,
     body: Bytes,
 ) -> Result<impl IntoResponse, Error> {
-    let client_id = client_credentials(&token)?;
+    let client_id = token.client_credentials(ConsentKind::FundsConfirmation.scope())?;
     let request = parse_request(&body, cbpii.now())?;
     let consent = cbpii.create_consent(client_id, &request).await?;
     Ok((
@@ -219,7 +206,7 @@ async fn read(
     token: AccessToken,
     Path(consent_id): Path<String>,
 ) -> Result<impl IntoResponse, Error> {
-    let client_id = client_credentials(&token)?;
+    let client_id = token.client_credentials(ConsentKind::FundsConfirmation.scope())?;
     let (consent, details) = cbpii.consent_of_client(client_id, &consent_id).await?;
     Ok(Json(response(&cbpii, &consent, &details)))
 }
@@ -229,7 +216,7 @@ async fn delete(
     token: AccessToken,
     Path(consent_id): Path<String>,
 ) -> Result<impl IntoResponse, Error> {
-    let client_id = client_credentials(&token)?;
+    let client_id = token.client_credentials(ConsentKind::FundsConfirmation.scope())?;
     cbpii.delete_consent(client_id, &consent_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -4,6 +4,7 @@
 //! - `support`: the fixture (a bank with a customer and accounts, a registered TPP, consent
 //!   creation and headless authorisation, CBPII calls).
 //! - `consents`: `/funds-confirmation-consents` POST/GET/DELETE and their errors.
+//! - `consent_races`: two concurrent DELETEs of one consent.
 //! - `confirmations`: `/funds-confirmations` yes and no, the consent rules, bad bodies.
 //! - `headers`: x-fapi-* header checks, Accept (406) and Content-Type (415).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -11,5 +12,6 @@
 mod support;
 
 mod confirmations;
+mod consent_races;
 mod consents;
 mod headers;

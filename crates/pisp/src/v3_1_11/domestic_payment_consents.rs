@@ -16,7 +16,7 @@ use serde_json::Value;
 use super::payment_orders::{Request, chosen_debtor, render_consent};
 use super::terms::{risk_value, yes_no};
 use super::wire::{DateTime, JsonWithStatus, Links, Meta, to_json};
-use crate::consents::{bound_consent, client_credentials};
+use crate::consents::SCOPE;
 use crate::initiation::{CashAccount, DomesticInitiation, parse_strict};
 use crate::jws::Unsigned;
 use crate::order::{ConsentTerms, DomesticTerms, PaymentKind};
@@ -76,7 +76,7 @@ fn validate_choices(data: &ConsentData) -> Result<(), Error> {
 }
 
 async fn create(State(pisp): State<Pisp>, req: PispRequest) -> Result<JsonWithStatus, Error> {
-    client_credentials(&req.token)?;
+    req.token.client_credentials(SCOPE)?;
     let request: Request<ConsentData> = parse_strict(&req.body, "OBWriteDomesticConsent4")?;
     validate_choices(&request.data)?;
     request.data.initiation.validate()?;
@@ -99,7 +99,7 @@ async fn read(
     Unsigned(token): Unsigned,
     Path(consent_id): Path<String>,
 ) -> Result<JsonWithStatus, Error> {
-    let client_id = client_credentials(&token)?;
+    let client_id = token.client_credentials(SCOPE)?;
     let (consent, details) = pisp
         .consent_of_client::<DomesticTerms>(client_id, &consent_id)
         .await?;
@@ -137,7 +137,7 @@ async fn funds_confirmation(
     Unsigned(token): Unsigned,
     Path(consent_id): Path<String>,
 ) -> Result<JsonWithStatus, Error> {
-    let consent = bound_consent(&token, ConsentKind::DomesticPayment)?;
+    let consent = token.bound_consent(ConsentKind::DomesticPayment)?;
     if consent.id.as_str() != consent_id {
         return Err(Error::forbidden(
             ObErrorCode::ResourceConsentMismatch,

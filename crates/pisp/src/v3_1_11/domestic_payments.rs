@@ -17,7 +17,6 @@ use super::payment_orders::{
 };
 use super::terms::risk_value;
 use super::wire::{DateTime, JsonWithStatus, Links, Meta, to_json};
-use crate::consents::bound_consent;
 use crate::initiation::{CashAccount, DomesticInitiation, parse_strict};
 use crate::jws::Unsigned;
 use crate::order::DomesticTerms;
@@ -82,7 +81,10 @@ async fn render(pisp: &Pisp, p: &DomesticPayment) -> Result<String, Error> {
 }
 
 async fn create(State(pisp): State<Pisp>, req: PispRequest) -> Result<JsonWithStatus, Error> {
-    let consent = bound_consent(&req.token, ConsentKind::DomesticPayment)?.clone();
+    let consent = req
+        .token
+        .bound_consent(ConsentKind::DomesticPayment)?
+        .clone();
     let request: Request<PaymentData> = parse_strict(&req.body, "OBWriteDomestic2")?;
     request.data.initiation.validate()?;
     if request.data.consent_id != consent.id.as_str() {

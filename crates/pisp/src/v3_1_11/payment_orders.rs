@@ -22,7 +22,7 @@ use time::Date;
 
 use super::terms::{risk_of, risk_value, yes_no, yes_no_text};
 use super::wire::{DateTime, JsonWithStatus, Links, Meta, consent_status, debtor, to_json};
-use crate::consents::{bound_consent, client_credentials};
+use crate::consents::SCOPE;
 use crate::initiation::{CashAccount, Risk, field_error, parse_strict};
 use crate::jws::Unsigned;
 use crate::order::{ConsentTerms, PaymentKind};
@@ -183,7 +183,7 @@ pub(super) async fn create_consent<I: WireOrder>(
     State(pisp): State<Pisp>,
     req: PispRequest,
 ) -> Result<JsonWithStatus, Error> {
-    client_credentials(&req.token)?;
+    req.token.client_credentials(SCOPE)?;
     let request: Request<ConsentData<I>> = parse_strict(&req.body, I::CONSENT_SCHEMA)?;
     let data = request.data;
     if data.permission != "Create" {
@@ -226,7 +226,7 @@ pub(super) async fn read_consent<I: WireOrder>(
     Unsigned(token): Unsigned,
     Path(consent_id): Path<String>,
 ) -> Result<JsonWithStatus, Error> {
-    let client_id = client_credentials(&token)?;
+    let client_id = token.client_credentials(SCOPE)?;
     let (consent, details) = pisp
         .consent_of_client::<I::Terms>(client_id, &consent_id)
         .await?;
@@ -298,7 +298,7 @@ pub(super) async fn create_order<I: WireOrder>(
     State(pisp): State<Pisp>,
     req: PispRequest,
 ) -> Result<JsonWithStatus, Error> {
-    let consent = bound_consent(&req.token, kind::<I>().consent_kind())?.clone();
+    let consent = req.token.bound_consent(kind::<I>().consent_kind())?.clone();
     let request: Request<OrderData<I>> = parse_strict(&req.body, I::ORDER_SCHEMA)?;
     if request.data.consent_id != consent.id.as_str() {
         return Err(Error::bad_request(
