@@ -31,7 +31,7 @@
 use std::sync::Arc;
 
 use axum::body::{Body, to_bytes};
-use axum::extract::{FromRef, FromRequestParts, Request, State};
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue};
 use axum::middleware::Next;
@@ -297,15 +297,11 @@ pub fn refuse_unexpected(headers: &HeaderMap) -> Result<(), Error> {
 /// carry none: 401 first, then 400 `UK.OBIE.Signature.Unexpected`.
 pub struct Unsigned(pub AccessToken);
 
-impl<S> FromRequestParts<S> for Unsigned
-where
-    S: Send + Sync,
-    Authz: FromRef<S>,
-{
+impl FromRequestParts<crate::Pisp> for Unsigned {
     type Rejection = Error;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Error> {
-        let token = AccessToken::from_request_parts(parts, state).await?;
+    async fn from_request_parts(parts: &mut Parts, pisp: &crate::Pisp) -> Result<Self, Error> {
+        let token = AccessToken::from_request_parts(parts, pisp).await?;
         refuse_unexpected(&parts.headers)?;
         Ok(Unsigned(token))
     }

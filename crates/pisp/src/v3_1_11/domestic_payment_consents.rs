@@ -8,16 +8,16 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
-use bascule_domain::{Consent, ConsentKind};
+use bascule_domain::ConsentKind;
 use bascule_http::{Error, ObErrorCode};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::payment_orders::{Request, chosen_debtor, render_consent};
+use super::payment_orders::{Request, WireConsent, chosen_debtor, render_consent};
 use super::terms::{risk_value, yes_no};
 use super::wire::{DateTime, JsonWithStatus, Links, Meta, to_json};
 use crate::consents::SCOPE;
-use crate::initiation::{CashAccount, DomesticInitiation, parse_strict};
+use crate::initiation::{DomesticInitiation, parse_strict};
 use crate::jws::Unsigned;
 use crate::order::{ConsentTerms, DomesticTerms, PaymentKind};
 use crate::{Pisp, PispRequest};
@@ -44,22 +44,13 @@ struct ConsentData {
 }
 
 /// `OBWriteDomesticConsentResponse5`.
-fn render(
-    pisp: &Pisp,
-    consent: &Consent,
-    details: &ConsentTerms<DomesticTerms>,
-    debtor: Option<CashAccount>,
-) -> Result<String, Error> {
-    let initiation = DomesticInitiation::from_terms(&details.terms);
-    render_consent(
-        pisp,
-        consent,
-        details,
-        &initiation,
-        None,
-        debtor,
-        "/domestic-payment-consents",
-    )
+impl WireConsent for DomesticInitiation {
+    type Of = DomesticTerms;
+    const PATH: &'static str = "/domestic-payment-consents";
+    const PERMISSION: Option<&'static str> = None;
+    fn initiation_of(terms: &DomesticTerms) -> Self {
+        DomesticInitiation::from_terms(terms)
+    }
 }
 
 fn validate_choices(data: &ConsentData) -> Result<(), Error> {
@@ -89,7 +80,9 @@ async fn create(State(pisp): State<Pisp>, req: PispRequest) -> Result<JsonWithSt
     };
     let key = req.idempotency(PaymentKind::Domestic.consent_resource_type());
     let body = pisp
-        .create_consent(&key, &details, |c| render(&pisp, c, &details, None))
+        .create_consent(&key, &details, |c| {
+            render_consent::<DomesticInitiation>(&pisp, c, &details, None)
+        })
         .await?;
     Ok(JsonWithStatus(StatusCode::CREATED, body))
 }
@@ -106,7 +99,7 @@ async fn read(
     let debtor = chosen_debtor(&pisp, &consent).await?;
     Ok(JsonWithStatus(
         StatusCode::OK,
-        render(&pisp, &consent, &details, debtor)?,
+        render_consent::<DomesticInitiation>(&pisp, &consent, &details, debtor)?,
     ))
 }
 

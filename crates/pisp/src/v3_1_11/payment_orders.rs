@@ -25,7 +25,7 @@ use super::wire::{DateTime, JsonWithStatus, Links, Meta, consent_status, debtor,
 use crate::consents::SCOPE;
 use crate::initiation::{CashAccount, Risk, field_error, parse_strict};
 use crate::jws::Unsigned;
-use crate::order::{ConsentTerms, PaymentKind};
+use crate::order::{ConsentTerms, PaymentKind, Terms};
 use crate::pipeline::Step;
 use crate::schedules::{DomesticOrder, OrderStatus, OrderTerms};
 use crate::{Pisp, PispRequest, core_error};
@@ -46,6 +46,25 @@ pub(super) trait WireOrder: Serialize + DeserializeOwned + Send + Sync + 'static
     /// The request schema names, for error messages.
     const CONSENT_SCHEMA: &'static str;
     const ORDER_SCHEMA: &'static str;
+}
+
+/// An Initiation as its payment consent renders it.
+pub(super) trait WireConsent: Serialize + Sized {
+    type Of: Terms;
+    /// e.g. `/domestic-payment-consents`.
+    const PATH: &'static str;
+    /// `Data.Permission`: `Create` for payment orders; domestic payment consents have none.
+    const PERMISSION: Option<&'static str>;
+    fn initiation_of(terms: &Self::Of) -> Self;
+}
+
+impl<I: WireOrder> WireConsent for I {
+    type Of = I::Terms;
+    const PATH: &'static str = I::CONSENTS;
+    const PERMISSION: Option<&'static str> = Some("Create");
+    fn initiation_of(terms: &I::Terms) -> Self {
+        I::from_terms(terms)
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -105,15 +124,12 @@ struct ConsentResponseData<'a, I> {
     debtor: Option<CashAccount>,
 }
 
-/// A payment consent's response body: `initiation` is the Initiation rendered from `details`.
-pub(super) fn render_consent<I: Serialize, T>(
+/// A payment consent's response body, its Initiation rendered from `details`.
+pub(super) fn render_consent<I: WireConsent>(
     pisp: &Pisp,
     consent: &Consent,
-    details: &ConsentTerms<T>,
-    initiation: &I,
-    permission: Option<&'static str>,
+    details: &ConsentTerms<I::Of>,
     debtor: Option<CashAccount>,
-    path: &str,
 ) -> Result<String, Error> {
     to_json(&ConsentResponse {
         data: ConsentResponseData {
@@ -121,35 +137,17 @@ pub(super) fn render_consent<I: Serialize, T>(
             creation_date_time: consent.created_at.into(),
             status: consent_status(consent.status),
             status_update_date_time: consent.status_updated_at.into(),
-            permission,
+            permission: I::PERMISSION,
             read_refund_account: yes_no_text(details.read_refund_account),
-            initiation,
+            initiation: &I::initiation_of(&details.terms),
             authorisation: details.authorisation.as_ref(),
             sca_support_data: details.sca_support_data.as_ref(),
             debtor,
         },
         risk: &risk_of(&details.risk)?,
-        links: Links::to(pisp, &format!("{path}/{}", consent.id)),
+        links: Links::to(pisp, &format!("{}/{}", I::PATH, consent.id)),
         meta: Meta::default(),
     })
-}
-
-fn render_order_consent<I: WireOrder>(
-    pisp: &Pisp,
-    consent: &Consent,
-    details: &ConsentTerms<I::Terms>,
-    debtor: Option<CashAccount>,
-) -> Result<String, Error> {
-    let initiation = I::from_terms(&details.terms);
-    render_consent(
-        pisp,
-        consent,
-        details,
-        &initiation,
-        Some("Create"),
-        debtor,
-        I::CONSENTS,
-    )
 }
 
 /// The `Debtor` of a consent: the account the customer chose, once they have.
@@ -214,7 +212,7 @@ pub(super) async fn create_consent<I: WireOrder>(
     let key = req.idempotency(kind::<I>().consent_resource_type());
     let body = pisp
         .create_consent(&key, &details, |c| {
-            render_order_consent::<I>(&pisp, c, &details, None)
+            render_consent::<I>(&pisp, c, &details, None)
         })
         .await?;
     Ok(JsonWithStatus(StatusCode::CREATED, body))
@@ -233,7 +231,7 @@ pub(super) async fn read_consent<I: WireOrder>(
     let debtor = chosen_debtor(&pisp, &consent).await?;
     Ok(JsonWithStatus(
         StatusCode::OK,
-        render_order_consent::<I>(&pisp, &consent, &details, debtor)?,
+        render_consent::<I>(&pisp, &consent, &details, debtor)?,
     ))
 }
 
