@@ -13,7 +13,7 @@ use bascule_http::{Error, ObErrorCode};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::payment_orders::{Request, WireConsent, chosen_debtor, render_consent};
+use super::payment_orders::{Request, WireConsent, read_consent, render_consent};
 use super::terms::{risk_value, yes_no};
 use super::wire::{DateTime, JsonWithStatus, Links, Meta, to_json};
 use crate::consents::SCOPE;
@@ -25,7 +25,10 @@ use crate::{Pisp, PispRequest};
 pub(super) fn routes() -> Router<Pisp> {
     Router::new()
         .route("/domestic-payment-consents", post(create))
-        .route("/domestic-payment-consents/{ConsentId}", get(read))
+        .route(
+            "/domestic-payment-consents/{ConsentId}",
+            get(read_consent::<DomesticInitiation>),
+        )
         .route(
             "/domestic-payment-consents/{ConsentId}/funds-confirmation",
             get(funds_confirmation),
@@ -85,22 +88,6 @@ async fn create(State(pisp): State<Pisp>, req: PispRequest) -> Result<JsonWithSt
         })
         .await?;
     Ok(JsonWithStatus(StatusCode::CREATED, body))
-}
-
-async fn read(
-    State(pisp): State<Pisp>,
-    Unsigned(token): Unsigned,
-    Path(consent_id): Path<String>,
-) -> Result<JsonWithStatus, Error> {
-    let client_id = token.client_credentials(SCOPE)?;
-    let (consent, details) = pisp
-        .consent_of_client::<DomesticTerms>(client_id, &consent_id)
-        .await?;
-    let debtor = chosen_debtor(&pisp, &consent).await?;
-    Ok(JsonWithStatus(
-        StatusCode::OK,
-        render_consent::<DomesticInitiation>(&pisp, &consent, &details, debtor)?,
-    ))
 }
 
 /// `OBWriteFundsConfirmationResponse1`.

@@ -235,36 +235,30 @@ mod tests {
             .await
             .unwrap();
         // The rows a v3.1.11-storing release left (migration 0009 has just run on them).
-        insert_consent(
-            &store,
-            "pc-1",
-            "DomesticPayment",
-            format!(
-                r#"{{"Initiation":{},"Risk":{{"PaymentContextCode":"PartyToParty"}},"ReadRefundAccount":"Yes"}}"#,
-                domestic()
+        let order_consent =
+            |i: String| format!(r#"{{"Permission":"Create","Initiation":{i},"Risk":{{}}}}"#);
+        for (id, kind, details) in [
+            (
+                "pc-1",
+                "DomesticPayment",
+                format!(
+                    r#"{{"Initiation":{},"Risk":{{"PaymentContextCode":"PartyToParty"}},"ReadRefundAccount":"Yes"}}"#,
+                    domestic()
+                ),
             ),
-        )
-        .await;
-        insert_consent(
-            &store,
-            "sc-1",
-            "DomesticScheduledPayment",
-            format!(
-                r#"{{"Permission":"Create","Initiation":{},"Risk":{{}}}}"#,
-                scheduled()
+            (
+                "sc-1",
+                "DomesticScheduledPayment",
+                order_consent(scheduled()),
             ),
-        )
-        .await;
-        insert_consent(
-            &store,
-            "so-1",
-            "DomesticStandingOrder",
-            format!(
-                r#"{{"Permission":"Create","Initiation":{},"Risk":{{}}}}"#,
-                standing_order()
+            (
+                "so-1",
+                "DomesticStandingOrder",
+                order_consent(standing_order()),
             ),
-        )
-        .await;
+        ] {
+            insert_consent(&store, id, kind, details).await;
+        }
         store
             .write(
                 sqlx::query(

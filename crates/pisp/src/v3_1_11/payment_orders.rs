@@ -218,15 +218,16 @@ pub(super) async fn create_consent<I: WireOrder>(
     Ok(JsonWithStatus(StatusCode::CREATED, body))
 }
 
-/// `GET {CONSENTS}/{ConsentId}`: client-credentials token of the creating client.
-pub(super) async fn read_consent<I: WireOrder>(
+/// `GET {CONSENTS}/{ConsentId}` of every payment kind: client-credentials token of the
+/// creating client.
+pub(super) async fn read_consent<I: WireConsent>(
     State(pisp): State<Pisp>,
     Unsigned(token): Unsigned,
     Path(consent_id): Path<String>,
 ) -> Result<JsonWithStatus, Error> {
     let client_id = token.client_credentials(SCOPE)?;
     let (consent, details) = pisp
-        .consent_of_client::<I::Terms>(client_id, &consent_id)
+        .consent_of_client::<I::Of>(client_id, &consent_id)
         .await?;
     let debtor = chosen_debtor(&pisp, &consent).await?;
     Ok(JsonWithStatus(
