@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use crate::id_token::IdTokenClaims;
 use crate::request::{ACR_SCA, AuthorizationRequest, RequestError, ResponseMode, ResponseType};
-use crate::{Authz, AuthzError, random_token, token_hash};
+use crate::{Authorisation, Authz, AuthzError, random_token, token_hash};
 
 /// The customer's answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -365,7 +365,7 @@ impl Authz {
         }
         self.inner
             .consents
-            .authorise(&consent_id, &customer, &accounts)
+            .authorise(&consent_id, Authorisation::First, &customer, &accounts)
             .await?;
         self.mark_pushed_used(request_uri.as_deref()).await?;
 

@@ -139,6 +139,30 @@ pub struct Revocation {
     pub tokens_revoked: u64,
 }
 
+/// What an API asks the service to store: a consent of `kind` for `client_id`, awaiting the
+/// customer's authorisation, with the API's own `details` (JSON).
+#[derive(Debug, Clone)]
+pub struct NewConsent<'a> {
+    pub kind: ConsentKind,
+    pub client_id: &'a str,
+    /// `ExpirationDateTime`, as the TPP asked.
+    pub expires_at: Option<OffsetDateTime>,
+    pub details: String,
+}
+
+/// Which authorisation the customer gives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Authorisation {
+    /// Of a consent awaiting it (the authorize endpoint).
+    First,
+    /// Of an Authorised consent again, on the same ConsentId: a new authorisation time and,
+    /// possibly, other accounts (the dashboard's refresh; AISP §Consent Re-authentication). The
+    /// caller checks the accounts are the customer's, as the authorize endpoint does. Another
+    /// customer's consent is NotFound, an expired one WrongStatus, and a payment consent
+    /// WrongKind: payment consents are not re-authorised (PISP §Consent Re-authentication).
+    Again,
+}
+
 /// How a client's lookup treats a revoked consent: the Account API's deleted consent is gone
 /// (later GETs are 400 `Resource.NotFound`, AISP §Consent Revocation); funds-confirmation and
 /// payment consents stay readable as `Revoked`.
@@ -153,6 +177,9 @@ pub struct ConsentStore {
     store: Store,
     clock: Arc<dyn Clock>,
 }
+
+/// What the service's methods answer.
+pub type Outcome<T> = Result<T, ConsentError>;
 
 /// The service's other name: what the APIs call it.
 pub type Consents = ConsentStore;
@@ -231,26 +258,28 @@ impl ConsentStore {
         Self { store, clock }
     }
 
-    fn awaiting(
-        &self,
-        kind: ConsentKind,
-        client_id: &str,
-        expires_at: Option<OffsetDateTime>,
-        details: String,
-    ) -> Consent {
+    /// Runs one step in a transaction of its own.
+    async fn in_own_tx<T>(&self, step: impl AsyncFnOnce(&mut WriteTx) -> Outcome<T>) -> Outcome<T> {
+        let mut tx = self.store.begin().await?;
+        let done = step(&mut tx).await?;
+        tx.commit().await?;
+        Ok(done)
+    }
+
+    fn awaiting(&self, new: NewConsent<'_>) -> Consent {
         let now = self.clock.now();
         Consent {
             id: ConsentId::generate(&RandomIds),
-            kind,
-            client_id: client_id.to_owned(),
+            kind: new.kind,
+            client_id: new.client_id.to_owned(),
             status: ConsentStatus::AwaitingAuthorisation,
             created_at: now,
             status_updated_at: now,
-            expires_at,
+            expires_at: new.expires_at,
             customer_id: None,
             accounts: Vec::new(),
             authorised_at: None,
-            details,
+            details: new.details,
         }
     }
 
@@ -261,29 +290,27 @@ impl ConsentStore {
         client_id: &str,
         expires_at: Option<OffsetDateTime>,
         details: String,
-    ) -> Result<Consent, ConsentError> {
-        let consent = self.awaiting(kind, client_id, expires_at, details);
+    ) -> Outcome<Consent> {
+        let consent = self.awaiting(NewConsent {
+            kind,
+            client_id,
+            expires_at,
+            details,
+        });
         self.store.write(insert(&consent)).await?;
         Ok(consent)
     }
 
     /// [`Self::create`] as a step of the caller's transaction.
-    pub async fn create_in(
-        &self,
-        tx: &mut WriteTx,
-        kind: ConsentKind,
-        client_id: &str,
-        expires_at: Option<OffsetDateTime>,
-        details: String,
-    ) -> Result<Consent, ConsentError> {
-        let consent = self.awaiting(kind, client_id, expires_at, details);
+    pub async fn create_in(&self, tx: &mut WriteTx, new: NewConsent<'_>) -> Outcome<Consent> {
+        let consent = self.awaiting(new);
         tx.execute(insert(&consent)).await?;
         Ok(consent)
     }
 
     /// The consent, with an authorised or waiting consent past its expiry reported (and
     /// recorded) as Expired.
-    pub async fn get(&self, id: &str) -> Result<Option<Consent>, ConsentError> {
+    pub async fn get(&self, id: &str) -> Outcome<Option<Consent>> {
         let row = sqlx::query("SELECT * FROM consents WHERE id = $1")
             .bind(id)
             .fetch_optional(self.store.pool())
@@ -308,7 +335,7 @@ impl ConsentStore {
         client_id: &str,
         raw_id: &str,
         when_revoked: WhenRevoked,
-    ) -> Result<Consent, ConsentError> {
+    ) -> Outcome<Consent> {
         let not_found = || ConsentError::NotFound { kind: Some(kind) };
         let consent = self
             .get(raw_id)
@@ -326,10 +353,7 @@ impl ConsentStore {
 
     /// Every consent the customer authorised (whatever became of it since), newest first, in one
     /// query. A consent past its expiry is reported Expired.
-    pub async fn list_for_customer(
-        &self,
-        customer: &CustomerId,
-    ) -> Result<Vec<Consent>, ConsentError> {
+    pub async fn list_for_customer(&self, customer: &CustomerId) -> Outcome<Vec<Consent>> {
         let rows = sqlx::query(
             "SELECT * FROM consents WHERE customer_id = $1 ORDER BY created_at DESC, id",
         )
@@ -349,11 +373,7 @@ impl ConsentStore {
     }
 
     /// The consent as stored, read inside the caller's transaction.
-    pub async fn read_in(
-        &self,
-        tx: &mut WriteTx,
-        id: &ConsentId,
-    ) -> Result<Option<Consent>, ConsentError> {
+    pub async fn read_in(&self, tx: &mut WriteTx, id: &ConsentId) -> Outcome<Option<Consent>> {
         let row = sqlx::query("SELECT * FROM consents WHERE id = $1")
             .bind(id.as_str())
             .fetch_optional(tx.conn())
@@ -361,22 +381,16 @@ impl ConsentStore {
         row.as_ref().map(consent).transpose()
     }
 
-    async fn stored_in(&self, tx: &mut WriteTx, id: &ConsentId) -> Result<Consent, ConsentError> {
+    async fn stored_in(&self, tx: &mut WriteTx, id: &ConsentId) -> Outcome<Consent> {
         self.read_in(tx, id)
             .await?
             .ok_or(ConsentError::NotFound { kind: None })
     }
 
     /// Applies a lifecycle event; refused if the lifecycle does not allow it from the stored state.
-    pub async fn transition(
-        &self,
-        id: &ConsentId,
-        event: ConsentEvent,
-    ) -> Result<Consent, ConsentError> {
-        let mut tx = self.store.begin().await?;
-        let changed = self.transition_in(&mut tx, id, event).await?;
-        tx.commit().await?;
-        Ok(changed)
+    pub async fn transition(&self, id: &ConsentId, event: ConsentEvent) -> Outcome<Consent> {
+        self.in_own_tx(async |tx| self.transition_in(tx, id, event).await)
+            .await
     }
 
     /// [`Self::transition`] as a step of the caller's transaction. A lost compare-and-set is
@@ -386,31 +400,27 @@ impl ConsentStore {
         tx: &mut WriteTx,
         id: &ConsentId,
         event: ConsentEvent,
-    ) -> Result<Consent, ConsentError> {
+    ) -> Outcome<Consent> {
         let current = self.stored_in(tx, id).await?;
         self.apply_in(tx, &current, event, None).await
     }
 
     /// Marks a payment consent consumed, in the payment's own transaction.
-    pub async fn consume_in(
-        &self,
-        tx: &mut WriteTx,
-        id: &ConsentId,
-    ) -> Result<Consent, ConsentError> {
+    pub async fn consume_in(&self, tx: &mut WriteTx, id: &ConsentId) -> Outcome<Consent> {
         self.transition_in(tx, id, ConsentEvent::Consume).await
     }
 
-    /// Authorises a consent for a customer and the accounts they chose.
+    /// The customer authorises a consent (the first time, or again: see [`Authorisation`]) for
+    /// the accounts they chose.
     pub async fn authorise(
         &self,
         id: &ConsentId,
+        which: Authorisation,
         customer: &CustomerId,
         accounts: &[AccountId],
-    ) -> Result<Consent, ConsentError> {
-        let mut tx = self.store.begin().await?;
-        let changed = self.authorise_in(&mut tx, id, customer, accounts).await?;
-        tx.commit().await?;
-        Ok(changed)
+    ) -> Outcome<Consent> {
+        self.in_own_tx(async |tx| self.authorise_in(tx, id, which, customer, accounts).await)
+            .await
     }
 
     /// [`Self::authorise`] as a step of the caller's transaction.
@@ -418,70 +428,39 @@ impl ConsentStore {
         &self,
         tx: &mut WriteTx,
         id: &ConsentId,
+        which: Authorisation,
         customer: &CustomerId,
         accounts: &[AccountId],
-    ) -> Result<Consent, ConsentError> {
+    ) -> Outcome<Consent> {
         let current = self.stored_in(tx, id).await?;
-        self.apply_in(
-            tx,
-            &current,
-            ConsentEvent::Authorise,
-            Some((customer, accounts)),
-        )
-        .await
-    }
-
-    /// The customer authorises their Authorised consent again, on the same ConsentId: a new
-    /// authorisation time and, possibly, other accounts (the dashboard's refresh). The caller
-    /// checks the accounts are the customer's, as the authorize endpoint does. Another customer's
-    /// consent is NotFound; an expired one is WrongStatus; payment consents cannot be
-    /// re-authorised (PISP §Consent Re-authentication).
-    pub async fn reauthorise(
-        &self,
-        id: &ConsentId,
-        customer: &CustomerId,
-        accounts: &[AccountId],
-    ) -> Result<Consent, ConsentError> {
-        let mut tx = self.store.begin().await?;
-        let changed = self.reauthorise_in(&mut tx, id, customer, accounts).await?;
-        tx.commit().await?;
-        Ok(changed)
-    }
-
-    /// [`Self::reauthorise`] as a step of the caller's transaction.
-    pub async fn reauthorise_in(
-        &self,
-        tx: &mut WriteTx,
-        id: &ConsentId,
-        customer: &CustomerId,
-        accounts: &[AccountId],
-    ) -> Result<Consent, ConsentError> {
-        let current = self.stored_in(tx, id).await?;
-        if current.customer_id.as_ref() != Some(customer) {
-            return Err(ConsentError::NotFound {
-                kind: Some(current.kind),
-            });
-        }
-        if current.kind.is_single_use() {
-            return Err(ConsentError::WrongKind { kind: current.kind });
-        }
-        if lapsed(&current, self.clock.now()) {
-            return Err(ConsentError::WrongStatus {
-                status: ConsentStatus::Expired,
-            });
-        }
-        let event = ConsentEvent::Reauthorise;
+        let event = match which {
+            Authorisation::First => ConsentEvent::Authorise,
+            Authorisation::Again => {
+                if current.customer_id.as_ref() != Some(customer) {
+                    return Err(ConsentError::NotFound {
+                        kind: Some(current.kind),
+                    });
+                }
+                if current.kind.is_single_use() {
+                    return Err(ConsentError::WrongKind { kind: current.kind });
+                }
+                if lapsed(&current, self.clock.now()) {
+                    return Err(ConsentError::WrongStatus {
+                        status: ConsentStatus::Expired,
+                    });
+                }
+                ConsentEvent::Reauthorise
+            }
+        };
         self.apply_in(tx, &current, event, Some((customer, accounts)))
             .await
     }
 
     /// Revokes the consent and, in the same transaction, every token tied to it. A consent
     /// already closed (or past its expiry, which is then recorded) only loses its tokens.
-    pub async fn revoke(&self, id: &ConsentId, by: RevokedBy) -> Result<Revocation, ConsentError> {
-        let mut tx = self.store.begin().await?;
-        let revocation = self.revoke_in(&mut tx, id, by).await?;
-        tx.commit().await?;
-        Ok(revocation)
+    pub async fn revoke(&self, id: &ConsentId, by: RevokedBy) -> Outcome<Revocation> {
+        self.in_own_tx(async |tx| self.revoke_in(tx, id, by).await)
+            .await
     }
 
     /// [`Self::revoke`] as a step of the caller's transaction.
@@ -490,7 +469,7 @@ impl ConsentStore {
         tx: &mut WriteTx,
         id: &ConsentId,
         by: RevokedBy,
-    ) -> Result<Revocation, ConsentError> {
+    ) -> Outcome<Revocation> {
         let now = self.clock.now();
         let mut current = self.stored_in(tx, id).await?;
         let mut revoked_now = false;
@@ -546,7 +525,7 @@ impl ConsentStore {
         current: &Consent,
         event: ConsentEvent,
         authorisation: Option<(&CustomerId, &[AccountId])>,
-    ) -> Result<Consent, ConsentError> {
+    ) -> Outcome<Consent> {
         let next = current
             .status
             .apply(event)

@@ -29,7 +29,10 @@ use bascule_store::Store;
 
 pub use authorize::{Decision, SandboxDecision};
 pub use check::{AccessToken, TokenCheckError};
-pub use consents::{ConsentError, ConsentStore, Consents, Revocation, RevokedBy, WhenRevoked};
+pub use consents::{
+    Authorisation, ConsentError, ConsentStore, Consents, NewConsent, Outcome, Revocation,
+    RevokedBy, WhenRevoked,
+};
 pub use error::AuthzError;
 pub use keys::ServerKeys;
 pub use request::{AuthorizationRequest, ResponseMode, ResponseType};

@@ -2,8 +2,10 @@
 //! re-authorisation keeps the ConsentId, a customer's consents are listed, and a change that
 //! loses a race to another is `LostRace` (a spec error), never a store failure.
 
-use bascule_authz::{ConsentError, RevokedBy};
-use bascule_domain::{Consent, ConsentEvent, ConsentKind, ConsentStatus, CustomerId};
+use bascule_authz::{Authorisation, ConsentError, RevokedBy};
+use bascule_domain::{
+    AccountId, Consent, ConsentEvent, ConsentId, ConsentKind, ConsentStatus, CustomerId,
+};
 use bascule_store::Backend;
 use serde_json::Value;
 use time::Duration;
@@ -16,6 +18,28 @@ async fn authorised(bank: &Bank) -> (Consent, Value) {
     let consent = bank.consent(ConsentKind::AccountAccess).await;
     let tokens = bank.tokens(&bank.tpp, &bank.request(&consent)).await;
     (consent, tokens)
+}
+
+/// The fixture's customer authorises consent `id` (`which` time) for `accounts`.
+async fn authorise(
+    bank: &Bank,
+    id: &ConsentId,
+    which: Authorisation,
+    accounts: &[AccountId],
+) -> Result<Consent, ConsentError> {
+    let consents = bank.app.state().authz.consents();
+    consents
+        .authorise(id, which, &bank.customer.id, accounts)
+        .await
+}
+
+/// A domestic-payment consent the fixture's customer authorised for their first account.
+async fn authorised_payment(bank: &Bank) -> Consent {
+    let consent = bank.consent(ConsentKind::DomesticPayment).await;
+    let debtor = &bank.customer.accounts[..1];
+    authorise(bank, &consent.id, Authorisation::First, debtor)
+        .await
+        .unwrap()
 }
 
 fn token<'a>(tokens: &'a Value, name: &str) -> &'a str {
@@ -117,8 +141,7 @@ async fn reauthorising_keeps_the_consent_id_and_records_the_new_authorisation() 
     bank.app.clock.advance(Duration::hours(1));
     let only_second = [bank.customer.accounts[1].clone()];
 
-    let again = consents
-        .reauthorise(&consent.id, &bank.customer.id, &only_second)
+    let again = authorise(&bank, &consent.id, Authorisation::Again, &only_second)
         .await
         .unwrap();
     assert_eq!(again.id, consent.id);
@@ -147,36 +170,31 @@ async fn reauthorising_is_refused_for_another_customer_a_waiting_and_a_payment_c
     let stranger = CustomerId::parse("CUST-someone-else".to_owned()).unwrap();
 
     let other = consents
-        .reauthorise(&consent.id, &stranger, &accounts)
+        .authorise(&consent.id, Authorisation::Again, &stranger, &accounts)
         .await
         .unwrap_err();
     assert!(matches!(other, ConsentError::NotFound { .. }), "{other:?}");
 
     let waiting = bank.consent(ConsentKind::FundsConfirmation).await;
-    let refused = consents
-        .reauthorise(&waiting.id, &bank.customer.id, &accounts)
+    let refused = authorise(&bank, &waiting.id, Authorisation::Again, &accounts)
         .await
         .unwrap_err();
     assert!(
         matches!(refused, ConsentError::NotFound { .. }),
         "{refused:?}"
     );
-    consents
-        .authorise(&waiting.id, &bank.customer.id, &accounts)
+    authorise(&bank, &waiting.id, Authorisation::First, &accounts)
         .await
         .unwrap();
-    consents
-        .reauthorise(&waiting.id, &bank.customer.id, &accounts)
+    authorise(&bank, &waiting.id, Authorisation::Again, &accounts)
         .await
         .unwrap();
 
     let payment = bank.consent(ConsentKind::DomesticPayment).await;
-    consents
-        .authorise(&payment.id, &bank.customer.id, &accounts[..1])
+    authorise(&bank, &payment.id, Authorisation::First, &accounts[..1])
         .await
         .unwrap();
-    let refused = consents
-        .reauthorise(&payment.id, &bank.customer.id, &accounts[..1])
+    let refused = authorise(&bank, &payment.id, Authorisation::Again, &accounts[..1])
         .await
         .unwrap_err();
     assert!(
@@ -193,15 +211,18 @@ async fn reauthorising_is_refused_for_another_customer_a_waiting_and_a_payment_c
 #[tokio::test]
 async fn reauthorising_an_expired_consent_is_wrong_status() {
     let bank = Bank::start().await;
-    let consents = bank.app.state().authz.consents();
     let (consent, _) = authorised(&bank).await;
     bank.app
         .clock
         .set(consent.expires_at.unwrap() + Duration::seconds(1));
-    let refused = consents
-        .reauthorise(&consent.id, &bank.customer.id, &bank.customer.accounts)
-        .await
-        .unwrap_err();
+    let refused = authorise(
+        &bank,
+        &consent.id,
+        Authorisation::Again,
+        &bank.customer.accounts,
+    )
+    .await
+    .unwrap_err();
     assert!(
         matches!(
             refused,
@@ -222,8 +243,7 @@ async fn a_customers_consents_are_listed_newest_first_and_only_theirs() {
         let (first, _) = authorised(&bank).await;
         bank.app.clock.advance(Duration::seconds(5));
         let second = bank.consent(ConsentKind::FundsConfirmation).await;
-        consents
-            .authorise(&second.id, &bank.customer.id, &accounts[..1])
+        authorise(&bank, &second.id, Authorisation::First, &accounts[..1])
             .await
             .unwrap();
         consents.revoke(&second.id, RevokedBy::Tpp).await.unwrap();
@@ -263,11 +283,7 @@ async fn a_payment_consent_is_consumed_inside_the_callers_transaction() {
         let bank = Bank::start_on(backend).await;
         let state = bank.app.state();
         let consents = state.authz.consents();
-        let consent = bank.consent(ConsentKind::DomesticPayment).await;
-        consents
-            .authorise(&consent.id, &bank.customer.id, &bank.customer.accounts[..1])
-            .await
-            .unwrap();
+        let consent = authorised_payment(&bank).await;
 
         let mut tx = state.store.begin().await.unwrap();
         consents.consume_in(&mut tx, &consent.id).await.unwrap();
@@ -304,13 +320,7 @@ async fn a_payment_consent_is_consumed_inside_the_callers_transaction() {
 async fn a_transition_that_loses_the_race_is_lost_race() {
     let bank = Bank::start_on(Backend::Postgres).await;
     let state = bank.app.state();
-    let consent = bank.consent(ConsentKind::DomesticPayment).await;
-    state
-        .authz
-        .consents()
-        .authorise(&consent.id, &bank.customer.id, &bank.customer.accounts[..1])
-        .await
-        .unwrap();
+    let consent = authorised_payment(&bank).await;
 
     let mut first = state.store.begin().await.unwrap();
     state
