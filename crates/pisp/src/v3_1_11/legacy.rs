@@ -173,6 +173,8 @@ pub(crate) async fn convert(store: &Store) -> Result<usize, Error> {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+    use bascule_store::sqlx::AnyPool;
+    use bascule_store::sqlx::migrate::Migrator;
     use bascule_store::{Backend, StoreOptions};
     use bascule_testkit::test_database;
     use serde::Serialize;
@@ -201,20 +203,26 @@ mod tests {
         )
     }
 
-    async fn insert_consent(store: &Store, id: &str, kind: &str, details: String) {
-        store
-            .write(
-                sqlx::query(
-                    "INSERT INTO consents (id, kind, client_id, status, created_at, \
-                     status_updated_at, expires_at, accounts, details) \
-                     VALUES ($1, $2, 'client-1', 'Consumed', 1, 1, NULL, '', $3)",
-                )
-                .bind(id)
-                .bind(kind)
-                .bind(details),
-            )
-            .await
-            .unwrap();
+    async fn insert_consent(pool: &AnyPool, id: &str, kind: &str, details: String) {
+        // pc-1's payment committed, then a crash lost its consumption (releases before 0009
+        // consumed after the commit): left Authorised.
+        let status = if id == "pc-1" {
+            "Authorised"
+        } else {
+            "Consumed"
+        };
+        sqlx::query(
+            "INSERT INTO consents (id, kind, client_id, status, created_at, \
+             status_updated_at, expires_at, accounts, details) \
+             VALUES ($1, $2, 'client-1', $3, 1, 1, NULL, '', $4)",
+        )
+        .bind(id)
+        .bind(kind)
+        .bind(status)
+        .bind(details)
+        .execute(pool)
+        .await
+        .unwrap();
     }
 
     async fn column(store: &Store, sql: &'static str, id: &str) -> String {
@@ -231,10 +239,20 @@ mod tests {
 
     async fn legacy_rows_read_back_after_the_conversion(backend: Backend) {
         let db = test_database(backend).await.unwrap();
-        let store = Store::connect(&db.url, &StoreOptions::default())
+        // A database as releases before 0009 left it: migrated to 0008, rows in v3.1.11 JSON.
+        sqlx::any::install_default_drivers();
+        let pool = AnyPool::connect(&db.url).await.unwrap();
+        let dir = format!(
+            "{}/../store/migrations/{}",
+            env!("CARGO_MANIFEST_DIR"),
+            backend.as_str()
+        );
+        Migrator::new(std::path::Path::new(&dir))
+            .await
+            .unwrap()
+            .run_to(8, &pool)
             .await
             .unwrap();
-        // The rows a v3.1.11-storing release left (migration 0009 has just run on them).
         let order_consent =
             |i: String| format!(r#"{{"Permission":"Create","Initiation":{i},"Risk":{{}}}}"#);
         for (id, kind, details) in [
@@ -257,41 +275,48 @@ mod tests {
                 order_consent(standing_order()),
             ),
         ] {
-            insert_consent(&store, id, kind, details).await;
+            insert_consent(&pool, id, kind, details).await;
         }
-        store
-            .write(
-                sqlx::query(
-                    "INSERT INTO pisp_domestic_payments (id, client_id, consent_id, customer_id, \
-                     debtor_account_id, amount_pence, terms, status, limit_day, limit_reserved, \
-                     created_at, status_updated_at) \
-                     VALUES ('p-1', 'client-1', 'pc-1', 'c-1', 'a-1', 1050, $1, 'Pending', 0, 1, 1, 1)",
-                )
-                .bind(domestic()),
-            )
-            .await
-            .unwrap();
+        sqlx::query(
+            "INSERT INTO pisp_domestic_payments (id, client_id, consent_id, customer_id, \
+             debtor_account_id, amount_pence, initiation, status, limit_day, limit_reserved, \
+             created_at, status_updated_at) \
+             VALUES ('p-1', 'client-1', 'pc-1', 'c-1', 'a-1', 1050, $1, 'Pending', 0, 1, 7, 7)",
+        )
+        .bind(domestic())
+        .execute(&pool)
+        .await
+        .unwrap();
         for (id, consent, kind, initiation) in [
             ("o-1", "sc-1", "ScheduledPayment", scheduled()),
             ("o-2", "so-1", "StandingOrder", standing_order()),
         ] {
-            store
-                .write(
-                    sqlx::query(
-                        "INSERT INTO pisp_domestic_schedules (id, kind, client_id, consent_id, \
-                         customer_id, debtor_account_id, terms, status, created_at, \
-                         status_updated_at) \
-                         VALUES ($1, $2, 'client-1', $3, 'c-1', 'a-1', $4, 'InitiationPending', 1, 1)",
-                    )
-                    .bind(id)
-                    .bind(kind)
-                    .bind(consent)
-                    .bind(initiation),
-                )
+            sqlx::query(
+                "INSERT INTO pisp_domestic_schedules (id, kind, client_id, consent_id, \
+                 customer_id, debtor_account_id, initiation, status, created_at, \
+                 status_updated_at) \
+                 VALUES ($1, $2, 'client-1', $3, 'c-1', 'a-1', $4, 'InitiationPending', 1, 1)",
+            )
+            .bind(id)
+            .bind(kind)
+            .bind(consent)
+            .bind(initiation)
+            .execute(&pool)
+            .await
+            .unwrap();
+        }
+        pool.close().await;
+
+        // This release: migration 0009, then the conversion.
+        let store = Store::connect(&db.url, &StoreOptions::default())
+            .await
+            .unwrap();
+        let consumed: (String, i64) =
+            sqlx::query_as("SELECT status, status_updated_at FROM consents WHERE id = 'pc-1'")
+                .fetch_one(store.pool())
                 .await
                 .unwrap();
-        }
-
+        assert_eq!(consumed, ("Consumed".to_owned(), 7));
         assert_eq!(convert(&store).await.unwrap(), 6);
 
         let details = |id| column(&store, "SELECT details FROM consents WHERE id = $1", id);
