@@ -237,13 +237,6 @@ impl PaymentKind {
         }
     }
 
-    /// Which kind a consent of `kind` pays with, if it is a payment consent.
-    pub fn of_consent(kind: ConsentKind) -> Option<Self> {
-        [Self::Domestic, Self::Scheduled, Self::StandingOrder]
-            .into_iter()
-            .find(|k| k.consent_kind() == kind)
-    }
-
     /// The idempotency scope of the payment POST.
     pub fn resource_type(self) -> &'static str {
         match self {

@@ -379,11 +379,7 @@ impl StandingOrderInitiation {
                             &path,
                         )
                     })?;
-                let mut day = first;
-                for _ in 1..n {
-                    day = frequency.next_after(day);
-                }
-                Ok::<Date, Error>(day)
+                Ok::<Date, Error>(crate::order::nth_due_day(frequency, first, n))
             })
             .transpose()?;
         let final_payment_on = match (final_from_date, final_from_count) {
