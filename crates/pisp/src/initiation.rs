@@ -206,36 +206,11 @@ impl DomesticInitiation {
                 &format!("{P}.LocalInstrument"),
             ));
         }
-        let amount_path = format!("{P}.InstructedAmount.Amount");
-        let amount = &self.instructed_amount;
-        if !is_amount(&amount.amount) {
-            return Err(field_error(
-                ObErrorCode::FieldInvalid,
-                "Amount must match ^\\d{1,13}$|^\\d{1,13}\\.\\d{1,5}$",
-                &amount_path,
-            ));
-        }
-        if amount.currency.len() != 3 || !amount.currency.bytes().all(|b| b.is_ascii_uppercase()) {
-            return Err(field_error(
-                ObErrorCode::FieldInvalid,
-                "Currency must be an ISO 4217 code",
-                &format!("{P}.InstructedAmount.Currency"),
-            ));
-        }
-        if amount.currency != "GBP" {
-            return Err(field_error(
-                ObErrorCode::UnsupportedCurrency,
-                "Domestic payments are in GBP",
-                &format!("{P}.InstructedAmount.Currency"),
-            ));
-        }
-        let pence = pence_of(&amount.amount).ok_or_else(|| {
-            field_error(
-                ObErrorCode::FieldInvalid,
-                "Amount must be more than zero, in whole pence",
-                &amount_path,
-            )
-        })?;
+        let pence = gbp_pence(
+            &self.instructed_amount,
+            &format!("{P}.InstructedAmount"),
+            "Domestic payments",
+        )?;
         let creditor = account(&self.creditor_account, &format!("{P}.CreditorAccount"))?;
         let creditor_name = self.creditor_account.name.clone().ok_or_else(|| {
             field_error(
@@ -315,6 +290,40 @@ impl DomesticInitiation {
             && self.remittance_information == other.remittance_information
             && self.supplementary_data == other.supplementary_data
     }
+}
+
+/// An `InstructedAmount` at `path` the bank can pay: the schema's pattern, an ISO 4217
+/// currency, GBP (`what` "are in GBP"), more than zero in whole pence.
+pub(crate) fn gbp_pence(a: &InstructedAmount, path: &str, what: &str) -> Result<Pence, Error> {
+    let amount_path = format!("{path}.Amount");
+    if !is_amount(&a.amount) {
+        return Err(field_error(
+            ObErrorCode::FieldInvalid,
+            "Amount must match ^\\d{1,13}$|^\\d{1,13}\\.\\d{1,5}$",
+            &amount_path,
+        ));
+    }
+    if a.currency.len() != 3 || !a.currency.bytes().all(|b| b.is_ascii_uppercase()) {
+        return Err(field_error(
+            ObErrorCode::FieldInvalid,
+            "Currency must be an ISO 4217 code",
+            &format!("{path}.Currency"),
+        ));
+    }
+    if a.currency != "GBP" {
+        return Err(field_error(
+            ObErrorCode::UnsupportedCurrency,
+            format!("{what} are in GBP"),
+            &format!("{path}.Currency"),
+        ));
+    }
+    pence_of(&a.amount).ok_or_else(|| {
+        field_error(
+            ObErrorCode::FieldInvalid,
+            "Amount must be more than zero, in whole pence",
+            &amount_path,
+        )
+    })
 }
 
 /// `OBActiveCurrencyAndAmount_SimpleType`: `^\d{1,13}$|^\d{1,13}\.\d{1,5}$`.

@@ -31,11 +31,12 @@
 use std::sync::Arc;
 
 use axum::body::{Body, to_bytes};
-use axum::extract::{Request, State};
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use bascule_authz::Authz;
+use bascule_authz::{AccessToken, Authz};
 use bascule_domain::Clock;
 use bascule_http::{Error, ObErrorCode, ObErrorDetail};
 use bascule_jose::{Algorithm, JoseError, VerifyingKeys};
@@ -290,6 +291,20 @@ pub fn refuse_unexpected(headers: &HeaderMap) -> Result<(), Error> {
         return Err(SignatureError::Unexpected.into());
     }
     Ok(())
+}
+
+/// The access token of a request that takes no signature (the GETs), once it is known to
+/// carry none: 401 first, then 400 `UK.OBIE.Signature.Unexpected`.
+pub struct Unsigned(pub AccessToken);
+
+impl FromRequestParts<crate::Pisp> for Unsigned {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, pisp: &crate::Pisp) -> Result<Self, Error> {
+        let token = AccessToken::from_request_parts(parts, pisp).await?;
+        refuse_unexpected(&parts.headers)?;
+        Ok(Unsigned(token))
+    }
 }
 
 /// The header the bank signs its bodies with, at `now`.

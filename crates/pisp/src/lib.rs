@@ -20,30 +20,41 @@
 //!                        body-hash conflict → 400, waiting for a concurrent winner
 //!   request.rs           `PispRequest`: the extractor a POST handler takes — token, client,
 //!                        verified JWS over the exact body bytes, idempotency key, body Bytes
-//!   consents.rs          version-neutral payment-consent service: create (idempotent) / read /
-//!                        funds check for a client; the consent's details = `ConsentDetails`
-//!                        (the Initiation and Risk, stored as JSON in Consent.details)
-//!   initiation.rs        the domestic `Initiation`/`Risk` (serde, strict) and "same meaning"
-//!                        comparison (amounts as decimals) used by every payment kind
-//!   payments.rs          version-neutral domestic payments: create (payment row + idempotency
-//!                        row + daily-limit reservation in one transaction), settle through
-//!                        CoreBanking::post_payment keyed by the payment id, recover Pending
-//!                        rows; the exactly-once rationale is written there
+//!   order.rs   (pub)     what is stored, version-neutral: the terms of each payment kind
+//!                        (`DomesticTerms`, `ScheduledTerms`, `StandingOrderTerms`: decimals,
+//!                        sort code + account number, instants) and a consent's
+//!                        `ConsentTerms<T>` (JSON in Consent.details); `Terms`, `PaymentKind`
+//!   pipeline.rs          one create → replay → settle → recover pipeline for every kind:
+//!                        consent checks, the idempotent create whose transaction also consumes
+//!                        the consent, lookup for a client, recovery; a `Step` per kind
+//!   consents.rs          the payments scope, a consent's debtor account, the funds check
+//!                        (lookups and token rules: the consent service in bascule-authz)
+//!   initiation.rs        the v3.1.11 domestic `Initiation`/`Risk` (serde, strict) and their
+//!                        rules; schedule_initiation.rs the same for payment orders
+//!   payments.rs          domestic payments' Step: the row + daily-limit reservation in the
+//!                        pipeline's transaction, settlement through CoreBanking::post_payment
+//!                        keyed by the payment id; the exactly-once rationale is written there
+//!   schedules.rs         scheduled payments' and standing orders' Step: handed to the core's
+//!                        schedules with the order id as request id
 //!   limits.rs            PaymentLimits: per-customer-type daily limit (personal/business)
 //!   v3_1_11/             the v3.1.11 wire mapping, base `/open-banking/v3.1/pisp`
 //!     mod.rs             router: merges each resource module's `routes()`
 //!     wire.rs            Links, Meta, DateTime (+00:00), status names, the response envelope
+//!     terms.rs           wire Initiation/Risk ↔ the stored terms, both ways, byte for byte
+//!     legacy.rs          rows stored as v3.1.11 JSON before migration 0009, converted once
+//!     payment_orders.rs  what every kind's consent, order and payment-details share
 //!     domestic_payment_consents.rs   /domestic-payment-consents[/{ConsentId}[/funds-confirmation]]
 //!     domestic_payments.rs           /domestic-payments[/{DomesticPaymentId}[/payment-details]]
 //! ```
 //!
-//! Adding a payment kind (scheduled payments, standing orders): a consent kind already exists in
-//! `bascule_domain::ConsentKind`; add its Initiation type beside `initiation.rs`, its
-//! version-neutral service beside `payments.rs` (its own table in a new migration, a
-//! `resource_type` string for idempotency), and `v3_1_11/<kind>.rs` with `routes()` merged in
-//! `v3_1_11/mod.rs`. POST handlers take `PispRequest` (token + JWS + idempotency key + body),
-//! GET handlers take `AccessToken` and call `jws::refuse_unexpected`; response signing is
-//! already applied to every route by `Pisp::router`.
+//! Adding a payment kind: a consent kind already exists in `bascule_domain::ConsentKind`; add
+//! its terms to `order.rs` (and a `PaymentKind`), its `pipeline::Step` (its row, its
+//! settlement), its wire Initiation with a mapping in `v3_1_11/terms.rs`, and
+//! `v3_1_11/<kind>.rs` with `routes()` merged in `v3_1_11/mod.rs`. A new wire version maps its
+//! own Initiation to the same terms. POST handlers take `PispRequest` (token + JWS +
+//! idempotency key + body), GET handlers take `jws::Unsigned` (the token of a request that
+//! carries no signature); response signing is already applied to every route by
+//! `Pisp::router`.
 //!
 //! A handler's shape: `async fn h(State(pisp), req: PispRequest, ...) -> Result<Response, Error>`;
 //! token rules first (401/403), then the signature (400 Signature.*), then idempotency (replay
@@ -62,7 +73,9 @@ pub mod idempotency;
 pub mod initiation;
 pub mod jws;
 pub mod limits;
+pub mod order;
 pub mod payments;
+pub mod pipeline;
 mod request;
 pub mod schedule_initiation;
 pub mod schedules;
@@ -128,6 +141,8 @@ struct Inner {
     store: Store,
     clock: Arc<dyn Clock>,
     config: PispConfig,
+    /// Set once rows stored in the v3.1.11 format have been converted (v3_1_11::legacy).
+    terms_converted: tokio::sync::OnceCell<()>,
 }
 
 impl Pisp {
@@ -147,6 +162,7 @@ impl Pisp {
                 store,
                 clock,
                 config,
+                terms_converted: tokio::sync::OnceCell::new(),
             }),
         }
     }
@@ -197,6 +213,16 @@ impl Pisp {
     /// The absolute URL of `path` on this server (for `Links`).
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.inner.config.public_url)
+    }
+
+    /// Before the first read of stored terms in this process: rows an earlier release stored
+    /// in the v3.1.11 format are converted (once per database; a no-op after that).
+    pub async fn stored_terms_ready(&self) -> Result<(), Error> {
+        self.inner
+            .terms_converted
+            .get_or_try_init(|| async { v3_1_11::legacy::convert(self.store()).await.map(drop) })
+            .await
+            .map(drop)
     }
 }
 

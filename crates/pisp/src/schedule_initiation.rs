@@ -28,6 +28,7 @@ use uuid::Uuid;
 
 use crate::initiation::{
     CashAccount, DomesticInitiation, InstructedAmount, RemittanceInformation, field_error,
+    gbp_pence,
 };
 
 const P: &str = "Data.Initiation";
@@ -190,7 +191,7 @@ fn same_account(a: &CashAccount, b: &CashAccount) -> bool {
 impl ScheduledInitiation {
     /// The domestic Initiation with the same fields (`EndToEndIdentification` defaulting to
     /// `InstructionIdentification`): its rules are the domestic ones.
-    fn as_domestic(&self) -> DomesticInitiation {
+    pub(crate) fn as_domestic(&self) -> DomesticInitiation {
         DomesticInitiation {
             instruction_identification: self.instruction_identification.clone(),
             end_to_end_identification: self
@@ -282,35 +283,7 @@ pub fn parse_frequency(raw: &str) -> Result<Frequency, Error> {
 }
 
 fn amount(a: &InstructedAmount, path: &str) -> Result<Pence, Error> {
-    let amount_path = format!("{path}.Amount");
-    let parsed = Amount::parse(&a.amount).map_err(|_| {
-        field_error(
-            ObErrorCode::FieldInvalid,
-            "Amount must match ^\\d{1,13}$|^\\d{1,13}\\.\\d{1,5}$",
-            &amount_path,
-        )
-    })?;
-    if a.currency.len() != 3 || !a.currency.bytes().all(|b| b.is_ascii_uppercase()) {
-        return Err(field_error(
-            ObErrorCode::FieldInvalid,
-            "Currency must be an ISO 4217 code",
-            &format!("{path}.Currency"),
-        ));
-    }
-    if a.currency != "GBP" {
-        return Err(field_error(
-            ObErrorCode::UnsupportedCurrency,
-            "Domestic standing orders are in GBP",
-            &format!("{path}.Currency"),
-        ));
-    }
-    parsed.to_pence().ok().filter(|p| p.0 > 0).ok_or_else(|| {
-        field_error(
-            ObErrorCode::FieldInvalid,
-            "Amount must be more than zero, in whole pence",
-            &amount_path,
-        )
-    })
+    gbp_pence(a, path, "Domestic standing orders")
 }
 
 impl StandingOrderInitiation {
@@ -406,11 +379,7 @@ impl StandingOrderInitiation {
                             &path,
                         )
                     })?;
-                let mut day = first;
-                for _ in 1..n {
-                    day = frequency.next_after(day);
-                }
-                Ok::<Date, Error>(day)
+                Ok::<Date, Error>(crate::order::nth_due_day(frequency, first, n))
             })
             .transpose()?;
         let final_payment_on = match (final_from_date, final_from_count) {

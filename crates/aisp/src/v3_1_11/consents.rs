@@ -7,8 +7,8 @@ use bascule_api_kit::body::{self, field_error};
 use bascule_api_kit::v3_1_11::access_consent_status;
 use bascule_api_kit::{ConsentEndpoints, consent_routes};
 use bascule_authz::AccessToken;
-use bascule_domain::{Consent, ConsentKind};
 use bascule_domain::aisp::{AccountAccessConsent, ConsentRequestError, Permission};
+use bascule_domain::{Consent, ConsentKind};
 use bascule_http::{Error, ObErrorCode};
 use serde::{Deserialize, Serialize};
 

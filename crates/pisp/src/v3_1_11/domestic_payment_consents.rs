@@ -6,39 +6,36 @@
 
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::routing::{get, post};
-use bascule_authz::AccessToken;
-use bascule_domain::{Consent, ConsentKind};
+use bascule_domain::ConsentKind;
 use bascule_http::{Error, ObErrorCode};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::wire::{DateTime, JsonWithStatus, Links, Meta, consent_status, debtor, to_json};
-use crate::consents::{ConsentDetails, bound_consent, client_credentials};
-use crate::initiation::{CashAccount, DomesticInitiation, Risk, parse_strict};
-use crate::{Pisp, PispRequest, core_error, jws};
-
-pub(super) const RESOURCE_TYPE: &str = "domestic-payment-consents";
+use super::payment_orders::{Request, WireConsent, read_consent, render_consent};
+use super::terms::{risk_value, yes_no};
+use super::wire::{DateTime, JsonWithStatus, Links, Meta, to_json};
+use crate::consents::SCOPE;
+use crate::initiation::{DomesticInitiation, parse_strict};
+use crate::jws::Unsigned;
+use crate::order::{ConsentTerms, DomesticTerms, PaymentKind};
+use crate::{Pisp, PispRequest};
 
 pub(super) fn routes() -> Router<Pisp> {
     Router::new()
         .route("/domestic-payment-consents", post(create))
-        .route("/domestic-payment-consents/{ConsentId}", get(read))
+        .route(
+            "/domestic-payment-consents/{ConsentId}",
+            get(read_consent::<DomesticInitiation>),
+        )
         .route(
             "/domestic-payment-consents/{ConsentId}/funds-confirmation",
             get(funds_confirmation),
         )
 }
 
-/// `OBWriteDomesticConsent4`.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase", deny_unknown_fields)]
-struct ObWriteDomesticConsent4 {
-    data: ConsentData,
-    risk: Risk,
-}
-
+/// `OBWriteDomesticConsent4.Data`.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 struct ConsentData {
@@ -50,70 +47,13 @@ struct ConsentData {
 }
 
 /// `OBWriteDomesticConsentResponse5`.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct ConsentResponse<'a> {
-    data: ConsentResponseData<'a>,
-    risk: &'a Risk,
-    links: Links,
-    meta: Meta,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct ConsentResponseData<'a> {
-    consent_id: String,
-    creation_date_time: DateTime,
-    status: &'static str,
-    status_update_date_time: DateTime,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    read_refund_account: Option<&'a str>,
-    initiation: &'a DomesticInitiation,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    authorisation: Option<&'a Value>,
-    #[serde(rename = "SCASupportData", skip_serializing_if = "Option::is_none")]
-    sca_support_data: Option<&'a Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    debtor: Option<CashAccount>,
-}
-
-fn render(
-    pisp: &Pisp,
-    consent: &Consent,
-    details: &ConsentDetails,
-    debtor: Option<CashAccount>,
-) -> Result<String, Error> {
-    to_json(&ConsentResponse {
-        data: ConsentResponseData {
-            consent_id: consent.id.to_string(),
-            creation_date_time: consent.created_at.into(),
-            status: consent_status(consent.status),
-            status_update_date_time: consent.status_updated_at.into(),
-            read_refund_account: details.read_refund_account.as_deref(),
-            initiation: &details.initiation,
-            authorisation: details.authorisation.as_ref(),
-            sca_support_data: details.sca_support_data.as_ref(),
-            debtor,
-        },
-        risk: &details.risk,
-        links: Links::to(pisp, &format!("/domestic-payment-consents/{}", consent.id)),
-        meta: Meta::default(),
-    })
-}
-
-/// The account the customer chose, as `Debtor`, once the consent is authorised.
-async fn chosen_debtor(pisp: &Pisp, consent: &Consent) -> Result<Option<CashAccount>, Error> {
-    let Some(id) = consent.accounts.first() else {
-        return Ok(None);
-    };
-    let account = pisp
-        .core_banking()
-        .accounts(std::slice::from_ref(id))
-        .await
-        .map_err(core_error)?
-        .into_iter()
-        .next();
-    Ok(account.and_then(|a| a.identification.map(|i| debtor(&i, None))))
+impl WireConsent for DomesticInitiation {
+    type Of = DomesticTerms;
+    const PATH: &'static str = "/domestic-payment-consents";
+    const PERMISSION: Option<&'static str> = None;
+    fn initiation_of(terms: &DomesticTerms) -> Self {
+        DomesticInitiation::from_terms(terms)
+    }
 }
 
 fn validate_choices(data: &ConsentData) -> Result<(), Error> {
@@ -130,42 +70,24 @@ fn validate_choices(data: &ConsentData) -> Result<(), Error> {
 }
 
 async fn create(State(pisp): State<Pisp>, req: PispRequest) -> Result<JsonWithStatus, Error> {
-    client_credentials(&req.token)?;
-    let request: ObWriteDomesticConsent4 = parse_strict(&req.body, "OBWriteDomesticConsent4")?;
+    req.token.client_credentials(SCOPE)?;
+    let request: Request<ConsentData> = parse_strict(&req.body, "OBWriteDomesticConsent4")?;
     validate_choices(&request.data)?;
     request.data.initiation.validate()?;
-    let details = ConsentDetails {
-        initiation: request.data.initiation,
-        risk: request.risk,
-        read_refund_account: request.data.read_refund_account,
+    let details = ConsentTerms {
+        terms: request.data.initiation.to_terms()?,
+        risk: risk_value(&request.risk)?,
+        read_refund_account: yes_no(request.data.read_refund_account.as_deref()),
         authorisation: request.data.authorisation,
         sca_support_data: request.data.sca_support_data,
     };
-    let key = req.idempotency(RESOURCE_TYPE);
+    let key = req.idempotency(PaymentKind::Domestic.consent_resource_type());
     let body = pisp
-        .create_consent_idempotent(ConsentKind::DomesticPayment, &key, &details, |c, d| {
-            render(&pisp, c, d, None)
+        .create_consent(&key, &details, |c| {
+            render_consent::<DomesticInitiation>(&pisp, c, &details, None)
         })
         .await?;
     Ok(JsonWithStatus(StatusCode::CREATED, body))
-}
-
-async fn read(
-    State(pisp): State<Pisp>,
-    token: AccessToken,
-    headers: HeaderMap,
-    Path(consent_id): Path<String>,
-) -> Result<JsonWithStatus, Error> {
-    jws::refuse_unexpected(&headers)?;
-    let client_id = client_credentials(&token)?;
-    let (consent, details) = pisp
-        .consent_of_client(ConsentKind::DomesticPayment, client_id, &consent_id)
-        .await?;
-    let debtor = chosen_debtor(&pisp, &consent).await?;
-    Ok(JsonWithStatus(
-        StatusCode::OK,
-        render(&pisp, &consent, &details, debtor)?,
-    ))
 }
 
 /// `OBWriteFundsConfirmationResponse1`.
@@ -192,21 +114,20 @@ struct FundsAvailableResult {
 
 async fn funds_confirmation(
     State(pisp): State<Pisp>,
-    token: AccessToken,
-    headers: HeaderMap,
+    Unsigned(token): Unsigned,
     Path(consent_id): Path<String>,
 ) -> Result<JsonWithStatus, Error> {
-    jws::refuse_unexpected(&headers)?;
-    let consent = bound_consent(&token, ConsentKind::DomesticPayment)?;
+    let consent = token.bound_consent(ConsentKind::DomesticPayment)?;
     if consent.id.as_str() != consent_id {
         return Err(Error::forbidden(
             ObErrorCode::ResourceConsentMismatch,
             "The access token is for another consent",
         ));
     }
-    let details = ConsentDetails::from_json(&consent.details)?;
-    let executable = details.initiation.validate()?;
-    let available = pisp.funds_available(consent, &executable).await?;
+    let details = pisp.terms_of::<DomesticTerms>(consent).await?;
+    let available = pisp
+        .funds_available(consent, details.terms.transfer.amount.pence()?)
+        .await?;
     let body = to_json(&FundsResponse {
         data: FundsData {
             funds_available_result: FundsAvailableResult {

@@ -6,18 +6,22 @@
 
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::routing::{get, post};
-use bascule_authz::AccessToken;
 use bascule_domain::ConsentKind;
 use bascule_http::{Error, ObErrorCode};
 use serde::{Deserialize, Serialize};
 
-use super::wire::{DateTime, JsonWithStatus, Links, Meta, debtor, to_json};
-use crate::consents::{bound_consent, client_credentials};
-use crate::initiation::{CashAccount, DomesticInitiation, Risk, parse_strict};
+use super::payment_orders::{
+    DetailsData, DetailsResponse, PaymentStatusEntry, Request, StatusDetail, account_as_debtor,
+};
+use super::terms::risk_value;
+use super::wire::{DateTime, JsonWithStatus, Links, Meta, to_json};
+use crate::initiation::{CashAccount, DomesticInitiation, parse_strict};
+use crate::jws::Unsigned;
+use crate::order::DomesticTerms;
 use crate::payments::{DomesticPayment, PaymentStatus, RESOURCE_TYPE};
-use crate::{Pisp, PispRequest, core_error, jws};
+use crate::{Pisp, PispRequest};
 
 pub(super) fn routes() -> Router<Pisp> {
     Router::new()
@@ -30,13 +34,6 @@ pub(super) fn routes() -> Router<Pisp> {
 }
 
 /// `OBWriteDomestic2`.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase", deny_unknown_fields)]
-struct ObWriteDomestic2 {
-    data: PaymentData,
-    risk: Risk,
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 struct PaymentData {
@@ -61,37 +58,34 @@ struct PaymentResponseData<'a> {
     creation_date_time: DateTime,
     status: &'static str,
     status_update_date_time: DateTime,
-    initiation: &'a DomesticInitiation,
+    initiation: DomesticInitiation,
     #[serde(skip_serializing_if = "Option::is_none")]
     debtor: Option<CashAccount>,
 }
 
 async fn render(pisp: &Pisp, p: &DomesticPayment) -> Result<String, Error> {
-    let account = pisp
-        .core_banking()
-        .accounts(std::slice::from_ref(&p.debtor_account_id))
-        .await
-        .map_err(core_error)?
-        .into_iter()
-        .next();
+    let debtor = account_as_debtor(pisp, &p.record.debtor_account_id).await?;
     to_json(&PaymentResponse {
         data: PaymentResponseData {
-            domestic_payment_id: &p.id,
-            consent_id: &p.consent_id,
-            creation_date_time: p.created_at.into(),
+            domestic_payment_id: &p.record.id,
+            consent_id: &p.record.consent_id,
+            creation_date_time: p.record.created_at.into(),
             status: p.status.as_str(),
-            status_update_date_time: p.status_updated_at.into(),
-            initiation: &p.initiation,
-            debtor: account.and_then(|a| a.identification.map(|i| debtor(&i, None))),
+            status_update_date_time: p.record.status_updated_at.into(),
+            initiation: DomesticInitiation::from_terms(&p.record.terms),
+            debtor,
         },
-        links: Links::to(pisp, &format!("/domestic-payments/{}", p.id)),
+        links: Links::to(pisp, &format!("/domestic-payments/{}", p.record.id)),
         meta: Meta::default(),
     })
 }
 
 async fn create(State(pisp): State<Pisp>, req: PispRequest) -> Result<JsonWithStatus, Error> {
-    let consent = bound_consent(&req.token, ConsentKind::DomesticPayment)?.clone();
-    let request: ObWriteDomestic2 = parse_strict(&req.body, "OBWriteDomestic2")?;
+    let consent = req
+        .token
+        .bound_consent(ConsentKind::DomesticPayment)?
+        .clone();
+    let request: Request<PaymentData> = parse_strict(&req.body, "OBWriteDomestic2")?;
     request.data.initiation.validate()?;
     if request.data.consent_id != consent.id.as_str() {
         return Err(Error::bad_request(
@@ -101,7 +95,13 @@ async fn create(State(pisp): State<Pisp>, req: PispRequest) -> Result<JsonWithSt
     }
     let key = req.idempotency(RESOURCE_TYPE);
     let payment = pisp
-        .create_domestic_payment(&key, &consent, &request.data.initiation, &request.risk)
+        .create_payment(
+            &key,
+            &consent,
+            &request.data.initiation.to_terms()?,
+            &risk_value(&request.risk)?,
+            |_| Ok(()),
+        )
         .await?;
     Ok(JsonWithStatus(
         StatusCode::CREATED,
@@ -111,64 +111,22 @@ async fn create(State(pisp): State<Pisp>, req: PispRequest) -> Result<JsonWithSt
 
 async fn read(
     State(pisp): State<Pisp>,
-    token: AccessToken,
-    headers: HeaderMap,
+    Unsigned(token): Unsigned,
     Path(id): Path<String>,
 ) -> Result<JsonWithStatus, Error> {
-    jws::refuse_unexpected(&headers)?;
-    let client_id = client_credentials(&token)?;
-    let payment = pisp.payment_of_client(client_id, &id).await?;
+    let payment = pisp.payment_of_client::<DomesticTerms>(&token, &id).await?;
     Ok(JsonWithStatus(
         StatusCode::OK,
         render(&pisp, &payment).await?,
     ))
 }
 
-/// `OBWritePaymentDetailsResponse1`.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct DetailsResponse {
-    data: DetailsData,
-    links: Links,
-    meta: Meta,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct DetailsData {
-    payment_status: Vec<PaymentStatusEntry>,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct PaymentStatusEntry {
-    payment_transaction_id: String,
-    status: &'static str,
-    status_update_date_time: DateTime,
-    status_detail: StatusDetail,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct StatusDetail {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    local_instrument: Option<String>,
-    status: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    status_reason: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    status_reason_description: Option<String>,
-}
-
 async fn details(
     State(pisp): State<Pisp>,
-    token: AccessToken,
-    headers: HeaderMap,
+    Unsigned(token): Unsigned,
     Path(id): Path<String>,
 ) -> Result<JsonWithStatus, Error> {
-    jws::refuse_unexpected(&headers)?;
-    let client_id = client_credentials(&token)?;
-    let p = pisp.payment_of_client(client_id, &id).await?;
+    let p = pisp.payment_of_client::<DomesticTerms>(&token, &id).await?;
     let (status_reason, scheme_status) = match p.status {
         PaymentStatus::Pending => (Some("PendingSettlement"), "Pending"),
         PaymentStatus::AcceptedSettlementCompleted => (None, "Settled"),
@@ -177,12 +135,17 @@ async fn details(
     let body = to_json(&DetailsResponse {
         data: DetailsData {
             payment_status: vec![PaymentStatusEntry {
-                payment_transaction_id: p.ledger_transaction_id.clone().unwrap_or(p.id.clone()),
+                payment_transaction_id: p
+                    .ledger_transaction_id
+                    .clone()
+                    .unwrap_or(p.record.id.clone()),
                 status: p.status.as_str(),
-                status_update_date_time: p.status_updated_at.into(),
+                status_update_date_time: p.record.status_updated_at.into(),
                 status_detail: StatusDetail {
                     local_instrument: Some(
-                        p.initiation
+                        p.record
+                            .terms
+                            .transfer
                             .local_instrument
                             .clone()
                             .unwrap_or_else(|| "UK.OBIE.FPS".into()),

@@ -10,9 +10,24 @@ use axum::routing::{get, post};
 
 use super::payment_orders::{WireOrder, create_order, order_details, read_order};
 use crate::Pisp;
+use crate::order::ScheduledTerms;
 use crate::schedule_initiation::ScheduledInitiation;
 
 impl WireOrder for ScheduledInitiation {
+    type Terms = ScheduledTerms;
+
+    fn check(&self, today: Option<time::Date>) -> Result<(), bascule_http::Error> {
+        self.validate(today).map(drop)
+    }
+
+    fn to_terms(&self) -> Result<ScheduledTerms, bascule_http::Error> {
+        ScheduledInitiation::to_terms(self)
+    }
+
+    fn from_terms(terms: &ScheduledTerms) -> Self {
+        ScheduledInitiation::from_terms(terms)
+    }
+
     const CONSENTS: &'static str = "/domestic-scheduled-payment-consents";
     const ORDERS: &'static str = "/domestic-scheduled-payments";
     const ID_FIELD: &'static str = "DomesticScheduledPaymentId";

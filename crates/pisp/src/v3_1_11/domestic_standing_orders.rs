@@ -10,9 +10,24 @@ use axum::routing::{get, post};
 
 use super::payment_orders::{WireOrder, create_order, order_details, read_order};
 use crate::Pisp;
+use crate::order::StandingOrderTerms;
 use crate::schedule_initiation::StandingOrderInitiation;
 
 impl WireOrder for StandingOrderInitiation {
+    type Terms = StandingOrderTerms;
+
+    fn check(&self, today: Option<time::Date>) -> Result<(), bascule_http::Error> {
+        self.validate(today).map(drop)
+    }
+
+    fn to_terms(&self) -> Result<StandingOrderTerms, bascule_http::Error> {
+        StandingOrderInitiation::to_terms(self)
+    }
+
+    fn from_terms(terms: &StandingOrderTerms) -> Self {
+        StandingOrderInitiation::from_terms(terms)
+    }
+
     const CONSENTS: &'static str = "/domestic-standing-order-consents";
     const ORDERS: &'static str = "/domestic-standing-orders";
     const ID_FIELD: &'static str = "DomesticStandingOrderId";

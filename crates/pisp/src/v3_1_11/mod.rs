@@ -8,7 +8,9 @@ mod domestic_scheduled_payment_consents;
 mod domestic_scheduled_payments;
 mod domestic_standing_order_consents;
 mod domestic_standing_orders;
+pub(crate) mod legacy;
 mod payment_orders;
+pub mod terms;
 pub mod wire;
 
 use axum::Router;

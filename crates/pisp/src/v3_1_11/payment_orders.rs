@@ -12,24 +12,31 @@
 use std::collections::BTreeMap;
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
-use bascule_authz::AccessToken;
+use axum::http::StatusCode;
 use bascule_domain::{AccountId, Consent, ScheduleStatus};
 use bascule_http::{Error, ObErrorCode};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use time::Date;
 
+use super::terms::{risk_of, risk_value, yes_no, yes_no_text};
 use super::wire::{DateTime, JsonWithStatus, Links, Meta, consent_status, debtor, to_json};
-use crate::consents::{bound_consent, client_credentials};
+use crate::consents::SCOPE;
 use crate::initiation::{CashAccount, Risk, field_error, parse_strict};
-use crate::schedules::{
-    DomesticOrder, OrderConsentDetails, OrderInitiation, OrderKind, OrderStatus,
-};
-use crate::{Pisp, PispRequest, core_error, jws};
+use crate::jws::Unsigned;
+use crate::order::{ConsentTerms, PaymentKind, Terms};
+use crate::pipeline::Step;
+use crate::schedules::{DomesticOrder, OrderStatus, OrderTerms};
+use crate::{Pisp, PispRequest, core_error};
 
-/// A payment-order Initiation with its v3.1.11 names.
-pub(super) trait WireOrder: OrderInitiation + 'static {
+/// A payment-order Initiation with its v3.1.11 names, and its mapping to the bank's terms.
+pub(super) trait WireOrder: Serialize + DeserializeOwned + Send + Sync + 'static {
+    type Terms: OrderTerms + Step<Payment = DomesticOrder<Self::Terms>>;
+    /// The schema's rules and the bank's; `today` when dates must not be past.
+    fn check(&self, today: Option<Date>) -> Result<(), Error>;
+    fn to_terms(&self) -> Result<Self::Terms, Error>;
+    fn from_terms(terms: &Self::Terms) -> Self;
     /// e.g. `/domestic-scheduled-payment-consents`.
     const CONSENTS: &'static str;
     /// e.g. `/domestic-scheduled-payments`.
@@ -41,15 +48,34 @@ pub(super) trait WireOrder: OrderInitiation + 'static {
     const ORDER_SCHEMA: &'static str;
 }
 
+/// An Initiation as its payment consent renders it.
+pub(super) trait WireConsent: Serialize + Sized {
+    type Of: Terms;
+    /// e.g. `/domestic-payment-consents`.
+    const PATH: &'static str;
+    /// `Data.Permission`: `Create` for payment orders; domestic payment consents have none.
+    const PERMISSION: Option<&'static str>;
+    fn initiation_of(terms: &Self::Of) -> Self;
+}
+
+impl<I: WireOrder> WireConsent for I {
+    type Of = I::Terms;
+    const PATH: &'static str = I::CONSENTS;
+    const PERMISSION: Option<&'static str> = Some("Create");
+    fn initiation_of(terms: &I::Terms) -> Self {
+        I::from_terms(terms)
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(
     rename_all = "PascalCase",
     deny_unknown_fields,
-    bound(deserialize = "I: DeserializeOwned")
+    bound(deserialize = "D: DeserializeOwned")
 )]
-struct ConsentRequest<I> {
-    data: ConsentData<I>,
-    risk: Risk,
+pub(super) struct Request<D> {
+    pub data: D,
+    pub risk: Risk,
 }
 
 #[derive(Debug, Deserialize)]
@@ -59,6 +85,7 @@ struct ConsentRequest<I> {
     bound(deserialize = "I: DeserializeOwned")
 )]
 struct ConsentData<I> {
+    // Required by the schema: a missing one is refused by the parser.
     permission: String,
     read_refund_account: Option<String>,
     initiation: I,
@@ -76,6 +103,7 @@ struct ConsentResponse<'a, I> {
     meta: Meta,
 }
 
+/// Every payment consent's response `Data` (domestic consents have no `Permission`).
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 struct ConsentResponseData<'a, I> {
@@ -83,9 +111,10 @@ struct ConsentResponseData<'a, I> {
     creation_date_time: DateTime,
     status: &'static str,
     status_update_date_time: DateTime,
-    permission: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    read_refund_account: Option<&'a str>,
+    permission: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    read_refund_account: Option<&'static str>,
     initiation: &'a I,
     #[serde(skip_serializing_if = "Option::is_none")]
     authorisation: Option<&'a Value>,
@@ -95,10 +124,11 @@ struct ConsentResponseData<'a, I> {
     debtor: Option<CashAccount>,
 }
 
-fn render_consent<I: WireOrder>(
+/// A payment consent's response body, its Initiation rendered from `details`.
+pub(super) fn render_consent<I: WireConsent>(
     pisp: &Pisp,
     consent: &Consent,
-    details: &OrderConsentDetails<I>,
+    details: &ConsentTerms<I::Of>,
     debtor: Option<CashAccount>,
 ) -> Result<String, Error> {
     to_json(&ConsentResponse {
@@ -107,21 +137,35 @@ fn render_consent<I: WireOrder>(
             creation_date_time: consent.created_at.into(),
             status: consent_status(consent.status),
             status_update_date_time: consent.status_updated_at.into(),
-            permission: &details.permission,
-            read_refund_account: details.read_refund_account.as_deref(),
-            initiation: &details.initiation,
+            permission: I::PERMISSION,
+            read_refund_account: yes_no_text(details.read_refund_account),
+            initiation: &I::initiation_of(&details.terms),
             authorisation: details.authorisation.as_ref(),
             sca_support_data: details.sca_support_data.as_ref(),
             debtor,
         },
-        risk: &details.risk,
-        links: Links::to(pisp, &format!("{}/{}", I::CONSENTS, consent.id)),
+        risk: &risk_of(&details.risk)?,
+        links: Links::to(pisp, &format!("{}/{}", I::PATH, consent.id)),
         meta: Meta::default(),
     })
 }
 
+/// The `Debtor` of a consent: the account the customer chose, once they have.
+pub(super) async fn chosen_debtor(
+    pisp: &Pisp,
+    consent: &Consent,
+) -> Result<Option<CashAccount>, Error> {
+    match consent.accounts.first() {
+        Some(id) => account_as_debtor(pisp, id).await,
+        None => Ok(None),
+    }
+}
+
 /// `OBCashAccountDebtor4` of an account, when it has a sort code and number.
-async fn account_as_debtor(pisp: &Pisp, id: &AccountId) -> Result<Option<CashAccount>, Error> {
+pub(super) async fn account_as_debtor(
+    pisp: &Pisp,
+    id: &AccountId,
+) -> Result<Option<CashAccount>, Error> {
     let account = pisp
         .core_banking()
         .accounts(std::slice::from_ref(id))
@@ -137,8 +181,8 @@ pub(super) async fn create_consent<I: WireOrder>(
     State(pisp): State<Pisp>,
     req: PispRequest,
 ) -> Result<JsonWithStatus, Error> {
-    client_credentials(&req.token)?;
-    let request: ConsentRequest<I> = parse_strict(&req.body, I::CONSENT_SCHEMA)?;
+    req.token.client_credentials(SCOPE)?;
+    let request: Request<ConsentData<I>> = parse_strict(&req.body, I::CONSENT_SCHEMA)?;
     let data = request.data;
     if data.permission != "Create" {
         return Err(field_error(
@@ -158,52 +202,38 @@ pub(super) async fn create_consent<I: WireOrder>(
     }
     // The bank's limits are refused at the consent (PIS §4 Rules).
     data.initiation.check(Some(pisp.today()))?;
-    let details = OrderConsentDetails {
-        permission: data.permission,
-        initiation: data.initiation,
-        risk: request.risk,
-        read_refund_account: data.read_refund_account,
+    let details = ConsentTerms {
+        terms: data.initiation.to_terms()?,
+        risk: risk_value(&request.risk)?,
+        read_refund_account: yes_no(data.read_refund_account.as_deref()),
         authorisation: data.authorisation,
         sca_support_data: data.sca_support_data,
     };
-    let key = req.idempotency(I::KIND.consent_resource_type());
+    let key = req.idempotency(kind::<I>().consent_resource_type());
     let body = pisp
-        .create_order_consent(&key, &details, |c| render_consent(&pisp, c, &details, None))
+        .create_consent(&key, &details, |c| {
+            render_consent::<I>(&pisp, c, &details, None)
+        })
         .await?;
     Ok(JsonWithStatus(StatusCode::CREATED, body))
 }
 
-/// `GET {CONSENTS}/{ConsentId}`: client-credentials token of the creating client.
-pub(super) async fn read_consent<I: WireOrder>(
+/// `GET {CONSENTS}/{ConsentId}` of every payment kind: client-credentials token of the
+/// creating client.
+pub(super) async fn read_consent<I: WireConsent>(
     State(pisp): State<Pisp>,
-    token: AccessToken,
-    headers: HeaderMap,
+    Unsigned(token): Unsigned,
     Path(consent_id): Path<String>,
 ) -> Result<JsonWithStatus, Error> {
-    jws::refuse_unexpected(&headers)?;
-    let client_id = client_credentials(&token)?;
+    let client_id = token.client_credentials(SCOPE)?;
     let (consent, details) = pisp
-        .order_consent_of_client::<I>(client_id, &consent_id)
+        .consent_of_client::<I::Of>(client_id, &consent_id)
         .await?;
-    let debtor = match consent.accounts.first() {
-        Some(id) => account_as_debtor(&pisp, id).await?,
-        None => None,
-    };
+    let debtor = chosen_debtor(&pisp, &consent).await?;
     Ok(JsonWithStatus(
         StatusCode::OK,
-        render_consent(&pisp, &consent, &details, debtor)?,
+        render_consent::<I>(&pisp, &consent, &details, debtor)?,
     ))
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(
-    rename_all = "PascalCase",
-    deny_unknown_fields,
-    bound(deserialize = "I: DeserializeOwned")
-)]
-struct OrderRequest<I> {
-    data: OrderData<I>,
-    risk: Risk,
 }
 
 #[derive(Debug, Deserialize)]
@@ -240,20 +270,23 @@ struct OrderResponseData<'a, I> {
     debtor: Option<CashAccount>,
 }
 
-async fn render_order<I: WireOrder>(pisp: &Pisp, o: &DomesticOrder) -> Result<String, Error> {
-    let initiation: I = o.initiation()?;
-    let debtor = account_as_debtor(pisp, &o.debtor_account_id).await?;
+async fn render_order<I: WireOrder>(
+    pisp: &Pisp,
+    o: &DomesticOrder<I::Terms>,
+) -> Result<String, Error> {
+    let initiation = I::from_terms(&o.record.terms);
+    let debtor = account_as_debtor(pisp, &o.record.debtor_account_id).await?;
     to_json(&OrderResponse {
         data: OrderResponseData {
-            id: BTreeMap::from([(I::ID_FIELD, o.id.as_str())]),
-            consent_id: &o.consent_id,
-            creation_date_time: o.created_at.into(),
+            id: BTreeMap::from([(I::ID_FIELD, o.record.id.as_str())]),
+            consent_id: &o.record.consent_id,
+            creation_date_time: o.record.created_at.into(),
             status: o.status.as_str(),
-            status_update_date_time: o.status_updated_at.into(),
+            status_update_date_time: o.record.status_updated_at.into(),
             initiation: &initiation,
             debtor,
         },
-        links: Links::to(pisp, &format!("{}/{}", I::ORDERS, o.id)),
+        links: Links::to(pisp, &format!("{}/{}", I::ORDERS, o.record.id)),
         meta: Meta::default(),
     })
 }
@@ -264,17 +297,26 @@ pub(super) async fn create_order<I: WireOrder>(
     State(pisp): State<Pisp>,
     req: PispRequest,
 ) -> Result<JsonWithStatus, Error> {
-    let consent = bound_consent(&req.token, I::KIND.consent_kind())?.clone();
-    let request: OrderRequest<I> = parse_strict(&req.body, I::ORDER_SCHEMA)?;
+    let consent = req.token.bound_consent(kind::<I>().consent_kind())?.clone();
+    let request: Request<OrderData<I>> = parse_strict(&req.body, I::ORDER_SCHEMA)?;
     if request.data.consent_id != consent.id.as_str() {
         return Err(Error::bad_request(
             ObErrorCode::ResourceConsentMismatch,
             "Data.ConsentId is not the consent the access token was issued for",
         ));
     }
-    let key = req.idempotency(I::KIND.resource_type());
+    let key = req.idempotency(kind::<I>().resource_type());
+    // The schema's rules here; the day's (dates not past) once a replay has been ruled out.
+    let initiation = request.data.initiation;
+    initiation.check(None)?;
     let order = pisp
-        .create_order(&key, &consent, &request.data.initiation, &request.risk)
+        .create_payment(
+            &key,
+            &consent,
+            &initiation.to_terms()?,
+            &risk_value(&request.risk)?,
+            |today| initiation.check(Some(today)),
+        )
         .await?;
     Ok(JsonWithStatus(
         StatusCode::CREATED,
@@ -285,60 +327,62 @@ pub(super) async fn create_order<I: WireOrder>(
 /// `GET {ORDERS}/{id}`: client-credentials token of the same client.
 pub(super) async fn read_order<I: WireOrder>(
     State(pisp): State<Pisp>,
-    token: AccessToken,
-    headers: HeaderMap,
+    Unsigned(token): Unsigned,
     Path(id): Path<String>,
 ) -> Result<JsonWithStatus, Error> {
-    jws::refuse_unexpected(&headers)?;
-    let order = pisp.order_of_client(I::KIND, &token, &id).await?;
+    let order = pisp.payment_of_client::<I::Terms>(&token, &id).await?;
     Ok(JsonWithStatus(
         StatusCode::OK,
         render_order::<I>(&pisp, &order).await?,
     ))
 }
 
+/// `OBWritePaymentDetailsResponse1`, every payment kind's `payment-details`.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct DetailsResponse {
-    data: DetailsData,
-    links: Links,
-    meta: Meta,
+pub(super) struct DetailsResponse {
+    pub data: DetailsData,
+    pub links: Links,
+    pub meta: Meta,
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct DetailsData {
-    payment_status: Vec<PaymentStatusEntry>,
+pub(super) struct DetailsData {
+    pub payment_status: Vec<PaymentStatusEntry>,
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct PaymentStatusEntry {
-    payment_transaction_id: String,
-    status: &'static str,
-    status_update_date_time: DateTime,
-    status_detail: StatusDetail,
+pub(super) struct PaymentStatusEntry {
+    pub payment_transaction_id: String,
+    pub status: &'static str,
+    pub status_update_date_time: DateTime,
+    pub status_detail: StatusDetail,
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct StatusDetail {
-    status: String,
+pub(super) struct StatusDetail {
     #[serde(skip_serializing_if = "Option::is_none")]
-    status_reason: Option<&'static str>,
+    pub local_instrument: Option<String>,
+    pub status: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    status_reason_description: Option<String>,
+    pub status_reason: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_reason_description: Option<String>,
 }
 
 /// The order's state on the core's schedule: (Status, StatusDetail.Status, StatusReason).
-async fn schedule_state(
+async fn schedule_state<T>(
     pisp: &Pisp,
-    o: &DomesticOrder,
+    o: &DomesticOrder<T>,
+    kind: PaymentKind,
     core_id: &str,
 ) -> Result<(&'static str, String, Option<&'static str>), Error> {
-    let accounts = std::slice::from_ref(&o.debtor_account_id);
-    Ok(match o.kind {
-        OrderKind::ScheduledPayment => {
+    let accounts = std::slice::from_ref(&o.record.debtor_account_id);
+    Ok(match kind {
+        PaymentKind::Scheduled | PaymentKind::Domestic => {
             let sp = pisp
                 .core_banking()
                 .scheduled_payments(accounts)
@@ -356,7 +400,7 @@ async fn schedule_state(
                 None => ("Accepted", "Processed".to_owned(), None),
             }
         }
-        OrderKind::StandingOrder => {
+        PaymentKind::StandingOrder => {
             let so = pisp
                 .core_banking()
                 .standing_orders(accounts)
@@ -390,15 +434,13 @@ async fn schedule_state(
 /// `GET {ORDERS}/{id}/payment-details`: the order's state on the core's schedule.
 pub(super) async fn order_details<I: WireOrder>(
     State(pisp): State<Pisp>,
-    token: AccessToken,
-    headers: HeaderMap,
+    Unsigned(token): Unsigned,
     Path(id): Path<String>,
 ) -> Result<JsonWithStatus, Error> {
-    jws::refuse_unexpected(&headers)?;
-    let o = pisp.order_of_client(I::KIND, &token, &id).await?;
+    let o = pisp.payment_of_client::<I::Terms>(&token, &id).await?;
     let (status, detail, reason, description) = match (o.status, o.core_id.as_deref()) {
         (OrderStatus::InitiationCompleted, Some(core_id)) => {
-            let (s, d, r) = schedule_state(&pisp, &o, core_id).await?;
+            let (s, d, r) = schedule_state(&pisp, &o, kind::<I>(), core_id).await?;
             (s, d, r, None)
         }
         (OrderStatus::InitiationFailed, _) => (
@@ -417,10 +459,11 @@ pub(super) async fn order_details<I: WireOrder>(
     let body = to_json(&DetailsResponse {
         data: DetailsData {
             payment_status: vec![PaymentStatusEntry {
-                payment_transaction_id: o.core_id.clone().unwrap_or_else(|| o.id.clone()),
+                payment_transaction_id: o.core_id.clone().unwrap_or_else(|| o.record.id.clone()),
                 status,
-                status_update_date_time: o.status_updated_at.into(),
+                status_update_date_time: o.record.status_updated_at.into(),
                 status_detail: StatusDetail {
+                    local_instrument: None,
                     status: detail,
                     status_reason: reason,
                     status_reason_description: description,
@@ -431,4 +474,8 @@ pub(super) async fn order_details<I: WireOrder>(
         meta: Meta::default(),
     })?;
     Ok(JsonWithStatus(StatusCode::OK, body))
+}
+
+fn kind<I: WireOrder>() -> PaymentKind {
+    <I::Terms as crate::order::Terms>::KIND
 }
