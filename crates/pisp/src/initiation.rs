@@ -1,36 +1,23 @@
 //! The domestic `Initiation` and `OBRisk1` as the v3.1.11 schemas define them (closed objects:
 //! unknown fields are refused), the checks the bank adds (GBP, `UK.OBIE.SortCodeAccountNumber`
 //! creditor and debtor), the "same meaning" comparison a payment's Initiation must pass against
-//! its consent's, and the strict JSON parsing that turns serde's errors into OB error codes.
+//! its consent's. Bodies are parsed by the API kit's strict parser (`bascule_api_kit::body`).
 //!
 //! The Initiation is kept as the TPP sent it (strings as given) so responses replay it exactly;
 //! meaning-level values (pence, identifications) are derived from it.
 
+use bascule_api_kit::body::field_error;
+pub use bascule_api_kit::{CashAccount, SORT_CODE_ACCOUNT_NUMBER};
 use bascule_domain::{Amount, Pence, SortCodeAccountNumber};
-use bascule_http::{Error, ObErrorCode, ObErrorDetail};
-use serde::de::DeserializeOwned;
+use bascule_http::{Error, ObErrorCode};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-
-pub const SORT_CODE_ACCOUNT_NUMBER: &str = "UK.OBIE.SortCodeAccountNumber";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct InstructedAmount {
     pub amount: String,
     pub currency: String,
-}
-
-/// `OBCashAccountDebtor4` / `OBCashAccountCreditor3` (Name required on the creditor).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase", deny_unknown_fields)]
-pub struct CashAccount {
-    pub scheme_name: String,
-    pub identification: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub secondary_identification: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,43 +69,6 @@ pub struct Risk {
     pub beneficiary_account_type: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub delivery_address: Option<Value>,
-}
-
-pub(crate) fn field_error(code: ObErrorCode, message: impl Into<String>, path: &str) -> Error {
-    Error::BadRequest(vec![ObErrorDetail::new(code, message).at(path)])
-}
-
-/// Parses a request body strictly into `T`: bad JSON → `Resource.InvalidFormat`, an unknown
-/// field → `Field.Unexpected`, a missing one → `Field.Missing`, a wrong type → `Field.Invalid`.
-pub fn parse_strict<T: DeserializeOwned>(body: &[u8], schema: &str) -> Result<T, Error> {
-    serde_json::from_slice(body).map_err(|e| {
-        let message = e.to_string();
-        if e.is_syntax() || e.is_eof() {
-            Error::bad_request(
-                ObErrorCode::ResourceInvalidFormat,
-                "The body is not valid JSON",
-            )
-        } else if let Some(rest) = message.strip_prefix("unknown field `") {
-            let field = rest.split('`').next().unwrap_or("");
-            field_error(
-                ObErrorCode::FieldUnexpected,
-                format!("Unexpected field {field}"),
-                field,
-            )
-        } else if let Some(rest) = message.strip_prefix("missing field `") {
-            let field = rest.split('`').next().unwrap_or("");
-            field_error(
-                ObErrorCode::FieldMissing,
-                format!("Missing field {field}"),
-                field,
-            )
-        } else {
-            Error::bad_request(
-                ObErrorCode::FieldInvalid,
-                format!("The body does not match {schema}"),
-            )
-        }
-    })
 }
 
 /// What the bank can execute, derived from a valid Initiation.

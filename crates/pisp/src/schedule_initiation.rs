@@ -17,6 +17,7 @@
 //!   first payment; `NumberOfPayments` and `FinalPaymentDateTime` both bound the order (when
 //!   both are sent they must agree).
 
+use bascule_api_kit::body::field_error;
 use bascule_core_banking::{Creditor, ScheduledPaymentInstruction, StandingOrderInstruction};
 use bascule_domain::{AccountId, Amount, Frequency, Pence, SortCodeAccountNumber};
 use bascule_http::{Error, ObErrorCode};
@@ -27,8 +28,7 @@ use time::{Date, OffsetDateTime, UtcOffset};
 use uuid::Uuid;
 
 use crate::initiation::{
-    CashAccount, DomesticInitiation, InstructedAmount, RemittanceInformation, field_error,
-    gbp_pence,
+    CashAccount, DomesticInitiation, InstructedAmount, RemittanceInformation, gbp_pence,
 };
 
 const P: &str = "Data.Initiation";

@@ -17,10 +17,11 @@ use super::payment_orders::{Request, WireConsent, read_consent, render_consent};
 use super::terms::{risk_value, yes_no};
 use super::wire::{DateTime, JsonWithStatus, Links, Meta, to_json};
 use crate::consents::SCOPE;
-use crate::initiation::{DomesticInitiation, parse_strict};
+use crate::initiation::DomesticInitiation;
 use crate::jws::Unsigned;
 use crate::order::{ConsentTerms, DomesticTerms, PaymentKind};
 use crate::{Pisp, PispRequest};
+use bascule_api_kit::body;
 
 pub(super) fn routes() -> Router<Pisp> {
     Router::new()
@@ -60,7 +61,7 @@ fn validate_choices(data: &ConsentData) -> Result<(), Error> {
     if let Some(r) = &data.read_refund_account
         && !matches!(r.as_str(), "Yes" | "No")
     {
-        return Err(crate::initiation::field_error(
+        return Err(body::field_error(
             ObErrorCode::FieldInvalid,
             "ReadRefundAccount is Yes or No",
             "Data.ReadRefundAccount",
@@ -71,7 +72,7 @@ fn validate_choices(data: &ConsentData) -> Result<(), Error> {
 
 async fn create(State(pisp): State<Pisp>, req: PispRequest) -> Result<JsonWithStatus, Error> {
     req.token.client_credentials(SCOPE)?;
-    let request: Request<ConsentData> = parse_strict(&req.body, "OBWriteDomesticConsent4")?;
+    let request: Request<ConsentData> = body::parse(&req.body, "OBWriteDomesticConsent4")?;
     validate_choices(&request.data)?;
     request.data.initiation.validate()?;
     let details = ConsentTerms {

@@ -17,11 +17,12 @@ use super::payment_orders::{
 };
 use super::terms::risk_value;
 use super::wire::{DateTime, JsonWithStatus, Links, Meta, to_json};
-use crate::initiation::{CashAccount, DomesticInitiation, parse_strict};
+use crate::initiation::{CashAccount, DomesticInitiation};
 use crate::jws::Unsigned;
 use crate::order::DomesticTerms;
 use crate::payments::{DomesticPayment, PaymentStatus, RESOURCE_TYPE};
 use crate::{Pisp, PispRequest};
+use bascule_api_kit::body;
 
 pub(super) fn routes() -> Router<Pisp> {
     Router::new()
@@ -85,7 +86,7 @@ async fn create(State(pisp): State<Pisp>, req: PispRequest) -> Result<JsonWithSt
         .token
         .bound_consent(ConsentKind::DomesticPayment)?
         .clone();
-    let request: Request<PaymentData> = parse_strict(&req.body, "OBWriteDomestic2")?;
+    let request: Request<PaymentData> = body::parse(&req.body, "OBWriteDomestic2")?;
     request.data.initiation.validate()?;
     if request.data.consent_id != consent.id.as_str() {
         return Err(Error::bad_request(

@@ -23,12 +23,13 @@ use time::Date;
 use super::terms::{risk_of, risk_value, yes_no, yes_no_text};
 use super::wire::{DateTime, JsonWithStatus, Links, Meta, consent_status, debtor, to_json};
 use crate::consents::SCOPE;
-use crate::initiation::{CashAccount, Risk, field_error, parse_strict};
+use crate::initiation::{CashAccount, Risk};
 use crate::jws::Unsigned;
 use crate::order::{ConsentTerms, PaymentKind, Terms};
 use crate::pipeline::Step;
 use crate::schedules::{DomesticOrder, OrderStatus, OrderTerms};
 use crate::{Pisp, PispRequest, core_error};
+use bascule_api_kit::body;
 
 /// A payment-order Initiation with its v3.1.11 names, and its mapping to the bank's terms.
 pub(super) trait WireOrder: Serialize + DeserializeOwned + Send + Sync + 'static {
@@ -182,10 +183,10 @@ pub(super) async fn create_consent<I: WireOrder>(
     req: PispRequest,
 ) -> Result<JsonWithStatus, Error> {
     req.token.client_credentials(SCOPE)?;
-    let request: Request<ConsentData<I>> = parse_strict(&req.body, I::CONSENT_SCHEMA)?;
+    let request: Request<ConsentData<I>> = body::parse(&req.body, I::CONSENT_SCHEMA)?;
     let data = request.data;
     if data.permission != "Create" {
-        return Err(field_error(
+        return Err(body::field_error(
             ObErrorCode::FieldInvalid,
             "Permission must be Create",
             "Data.Permission",
@@ -194,7 +195,7 @@ pub(super) async fn create_consent<I: WireOrder>(
     if let Some(r) = &data.read_refund_account
         && !matches!(r.as_str(), "Yes" | "No")
     {
-        return Err(field_error(
+        return Err(body::field_error(
             ObErrorCode::FieldInvalid,
             "ReadRefundAccount is Yes or No",
             "Data.ReadRefundAccount",
@@ -298,7 +299,7 @@ pub(super) async fn create_order<I: WireOrder>(
     req: PispRequest,
 ) -> Result<JsonWithStatus, Error> {
     let consent = req.token.bound_consent(kind::<I>().consent_kind())?.clone();
-    let request: Request<OrderData<I>> = parse_strict(&req.body, I::ORDER_SCHEMA)?;
+    let request: Request<OrderData<I>> = body::parse(&req.body, I::ORDER_SCHEMA)?;
     if request.data.consent_id != consent.id.as_str() {
         return Err(Error::bad_request(
             ObErrorCode::ResourceConsentMismatch,
