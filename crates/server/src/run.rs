@@ -468,6 +468,11 @@ pub async fn start_on(
         clock.clone(),
         bascule_pisp::PispConfig::new(public_url.clone(), config.bank.organisation_id.clone()),
     );
+    // Rows an earlier release stored in the v3.1.11 format are converted before the first
+    // request, so no token check hands a handler an unconverted consent.
+    pisp.stored_terms_ready()
+        .await
+        .map_err(|e| ServerError::Task(format!("converting stored payment terms: {e:?}")))?;
     let drain = Duration::from_secs(config.shutdown_drain_seconds);
     let jobs_every = Duration::from_secs(config.jobs_interval_seconds.max(1));
     let revocation_refresh = Duration::from_secs(config.revocation_refresh_seconds.max(1));
@@ -571,20 +576,19 @@ fn supervise(
     supervisor.every("payment_recovery", every, move || -> JobRun {
         let pisp = recovering.clone();
         Box::pin(async move {
-            let payments = pisp
-                .recover()
-                .await
-                .map_err(|e| format!("payments: {e:?}"))?;
-            if payments > 0 {
-                tracing::info!(payments, "recovered pending payments");
+            // Each kind is recovered even when the other failed this round.
+            let payments = pisp.recover().await;
+            let orders = pisp.recover_orders().await;
+            match &payments {
+                Ok(n) if *n > 0 => tracing::info!(payments = n, "recovered pending payments"),
+                _ => {}
             }
-            let orders = pisp
-                .recover_orders()
-                .await
-                .map_err(|e| format!("payment orders: {e:?}"))?;
-            if orders > 0 {
-                tracing::info!(orders, "recovered pending payment orders");
+            match &orders {
+                Ok(n) if *n > 0 => tracing::info!(orders = n, "recovered pending payment orders"),
+                _ => {}
             }
+            payments.map_err(|e| format!("payments: {e:?}"))?;
+            orders.map_err(|e| format!("payment orders: {e:?}"))?;
             Ok(())
         })
     });

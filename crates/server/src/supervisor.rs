@@ -5,11 +5,13 @@
 //! `background_jobs_running{job}` (1 while its task is alive).
 
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use futures::FutureExt;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
@@ -57,7 +59,11 @@ impl Supervisor {
                 if *stopped.borrow() {
                     return;
                 }
-                let outcome = job().await;
+                // A panic in one run is counted as a failure; the job keeps its schedule.
+                let outcome = match AssertUnwindSafe(job()).catch_unwind().await {
+                    Ok(outcome) => outcome,
+                    Err(_) => Err("the run panicked".to_owned()),
+                };
                 metrics::counter!("background_job_runs_total", "job" => name).increment(1);
                 if let Err(error) = outcome {
                     metrics::counter!("background_job_failures_total", "job" => name).increment(1);
@@ -207,5 +213,30 @@ mod tests {
         .await
         .expect("shutdown returns after the grace period");
         assert_eq!(running.load(Ordering::SeqCst), 0);
+    }
+
+    #[tokio::test]
+    async fn a_panicking_run_is_a_failure_and_the_job_keeps_running() {
+        let mut supervisor = Supervisor::new();
+        let runs = Arc::new(AtomicUsize::new(0));
+        let counted = runs.clone();
+        supervisor.every("test_panicking", Duration::from_millis(5), move || {
+            let counted = counted.clone();
+            Box::pin(async move {
+                if counted.fetch_add(1, Ordering::SeqCst) == 0 {
+                    panic!("the first run panics");
+                }
+                Ok(())
+            })
+        });
+        tokio::time::timeout(Duration::from_secs(5), async {
+            while runs.load(Ordering::SeqCst) < 3 {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+        .await
+        .expect("the job ran again after its run panicked");
+        assert_eq!(supervisor.running(), 1, "its task is still alive");
+        supervisor.shutdown(Duration::from_secs(5)).await;
     }
 }
