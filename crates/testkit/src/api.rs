@@ -133,6 +133,14 @@ impl<'a> Call<'a> {
     }
 }
 
+/// The `Data.ConsentId` of a consent response.
+pub fn consent_id(response: &Value) -> String {
+    response["Data"]["ConsentId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no Data.ConsentId in {response}"))
+        .to_owned()
+}
+
 /// A fresh idempotency key.
 pub fn fresh_key() -> String {
     use std::sync::atomic::{AtomicU64, Ordering};

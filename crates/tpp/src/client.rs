@@ -19,7 +19,6 @@ pub const INTERACTION_ID: &str = "x-fapi-interaction-id";
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-pub(crate) const MAX_ERROR_BODY: usize = 4096;
 
 /// An HTTPS client for talking to Open Banking banks as a TPP: it presents the transport
 /// certificate on every connection, trusts only the configured CA certificates (no built-in or
@@ -260,18 +259,6 @@ async fn error_response(response: reqwest::Response) -> TppError {
     }
 }
 
-pub(crate) fn truncate(mut text: String, max: usize) -> String {
-    if text.len() > max {
-        let mut cut = max;
-        while !text.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        text.truncate(cut);
-        text.push('…');
-    }
-    text
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -284,12 +271,6 @@ mod tests {
         assert_eq!(url.as_str(), "https://bank.example/register/a%20b%2Fc");
         assert!(client_url("https://bank.example/register", "").is_err());
         assert!(client_url("not a url", "abc").is_err());
-    }
-
-    #[test]
-    fn truncate_respects_char_boundaries() {
-        assert_eq!(truncate("héllo".into(), 2), "h…");
-        assert_eq!(truncate("short".into(), 10), "short");
     }
 }
 

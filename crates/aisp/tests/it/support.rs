@@ -29,7 +29,7 @@
 use bascule_domain::{AccountId, CustomerId};
 use bascule_store::Backend;
 
-use bascule_testkit::api::{Api, Session};
+use bascule_testkit::api::{Api, Session, consent_id};
 use bascule_testkit::tpp::{access_token, approve};
 use serde_json::{Value, json};
 
@@ -149,11 +149,7 @@ impl Bank {
         permissions: &[&str],
         accounts: &[AccountId],
     ) -> (String, String) {
-        let consent = self.create_consent(permissions, json!({})).await;
-        let id = consent["Data"]["ConsentId"]
-            .as_str()
-            .expect("ConsentId")
-            .to_owned();
+        let id = consent_id(&self.create_consent(permissions, json!({})).await);
         let token = self.authorise(&id, accounts).await;
         (id, token)
     }

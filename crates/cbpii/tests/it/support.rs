@@ -26,7 +26,7 @@ use anyhow::Context;
 use bascule_domain::{Account, AccountId, CustomerId};
 use bascule_store::Backend;
 
-use bascule_testkit::api::{Api, Session};
+use bascule_testkit::api::{Api, Session, consent_id};
 use bascule_testkit::tpp::{access_token, approve};
 use serde_json::{Value, json};
 
@@ -178,13 +178,11 @@ impl Bank {
 
     /// A consent on `account`, authorised by Grace for it: (ConsentId, access token).
     pub async fn consented_token(&self, account: &Acct) -> (String, String) {
-        let consent = self
-            .create_consent(&account.identification, json!({}))
-            .await;
-        let id = consent["Data"]["ConsentId"]
-            .as_str()
-            .expect("ConsentId")
-            .to_owned();
+        let id = consent_id(
+            &self
+                .create_consent(&account.identification, json!({}))
+                .await,
+        );
         let token = self.authorise(&id, account).await;
         (id, token)
     }

@@ -76,7 +76,9 @@ use bascule_jose::base64url_encode;
 use serde_json::Value;
 
 use crate::TppError;
-use crate::client::{MAX_ERROR_BODY, truncate};
+
+/// How much of an unexpected error body a `TppError` keeps (a bank's HTML error page is long).
+const MAX_ERROR_BODY: usize = 4096;
 
 /// base64url of `len` bytes from the system CSPRNG (aws-lc-rs).
 pub(crate) fn random_base64url(len: usize) -> Result<String, TppError> {
@@ -127,6 +129,18 @@ pub(crate) async fn error_answer(response: reqwest::Response, coded: &[u16]) -> 
     })
 }
 
+pub(crate) fn truncate(mut text: String, max: usize) -> String {
+    if text.len() > max {
+        let mut cut = max;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
+        text.push('…');
+    }
+    text
+}
+
 /// The JSON body of an expected-status response, or [`TppError::InvalidResponse`].
 pub(crate) async fn json_body<T: serde::de::DeserializeOwned>(
     response: reqwest::Response,
@@ -137,4 +151,15 @@ pub(crate) async fn json_body<T: serde::de::DeserializeOwned>(
         status,
         reason: format!("unexpected body: {e}"),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn truncate_respects_char_boundaries() {
+        assert_eq!(truncate("héllo".into(), 2), "h…");
+        assert_eq!(truncate("short".into(), 10), "short");
+    }
 }
