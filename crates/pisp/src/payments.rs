@@ -267,17 +267,7 @@ impl Step for DomesticTerms {
             .fetch_all(pisp.store().pool())
             .await
             .map_err(db_error)?;
-        // One row that cannot be read must not stop the recovery of every other one.
-        Ok(rows
-            .iter()
-            .filter_map(|row| {
-                payment(row)
-                    .map_err(
-                        |e| tracing::warn!(error = ?e, "pending row unreadable; not recovered"),
-                    )
-                    .ok()
-            })
-            .collect())
+        Ok(crate::pipeline::readable_rows(&rows, payment))
     }
 }
 

@@ -127,6 +127,18 @@ pub trait Step: Terms {
     fn pending(pisp: &Pisp) -> impl Future<Output = Result<Vec<Self::Payment>, Error>> + Send;
 }
 
+/// The rows `read` can decode; one it cannot is logged and left out, so a single unreadable
+/// row never stops the recovery of every other one.
+pub(crate) fn readable_rows<R>(rows: &[AnyRow], read: fn(&AnyRow) -> Result<R, Error>) -> Vec<R> {
+    rows.iter()
+        .filter_map(|row| {
+            read(row)
+                .map_err(|e| tracing::warn!(error = ?e, "pending row unreadable; not recovered"))
+                .ok()
+        })
+        .collect()
+}
+
 fn mismatch(message: &str) -> Error {
     Error::bad_request(ObErrorCode::ResourceConsentMismatch, message)
 }

@@ -264,16 +264,6 @@ impl<T: OrderTerms> Step for T {
         .fetch_all(pisp.store().pool())
         .await
         .map_err(db_error)?;
-        // One row that cannot be read must not stop the recovery of every other one.
-        Ok(rows
-            .iter()
-            .filter_map(|row| {
-                order(row)
-                    .map_err(
-                        |e| tracing::warn!(error = ?e, "pending row unreadable; not recovered"),
-                    )
-                    .ok()
-            })
-            .collect())
+        Ok(crate::pipeline::readable_rows(&rows, order))
     }
 }

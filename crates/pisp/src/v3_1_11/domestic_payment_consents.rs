@@ -58,16 +58,7 @@ impl WireConsent for DomesticInitiation {
 }
 
 fn validate_choices(data: &ConsentData) -> Result<(), Error> {
-    if let Some(r) = &data.read_refund_account
-        && !matches!(r.as_str(), "Yes" | "No")
-    {
-        return Err(body::field_error(
-            ObErrorCode::FieldInvalid,
-            "ReadRefundAccount is Yes or No",
-            "Data.ReadRefundAccount",
-        ));
-    }
-    Ok(())
+    super::terms::check_read_refund_account(data.read_refund_account.as_deref())
 }
 
 async fn create(State(pisp): State<Pisp>, req: PispRequest) -> Result<JsonWithStatus, Error> {

@@ -192,15 +192,7 @@ pub(super) async fn create_consent<I: WireOrder>(
             "Data.Permission",
         ));
     }
-    if let Some(r) = &data.read_refund_account
-        && !matches!(r.as_str(), "Yes" | "No")
-    {
-        return Err(body::field_error(
-            ObErrorCode::FieldInvalid,
-            "ReadRefundAccount is Yes or No",
-            "Data.ReadRefundAccount",
-        ));
-    }
+    super::terms::check_read_refund_account(data.read_refund_account.as_deref())?;
     // The bank's limits are refused at the consent (PIS §4 Rules).
     data.initiation.check(Some(pisp.today()))?;
     let details = ConsentTerms {

@@ -76,6 +76,18 @@ pub fn risk_of(value: &Value) -> Result<Risk, Error> {
     serde_json::from_value(value.clone()).map_err(|e| Error::internal(format!("stored Risk: {e}")))
 }
 
+/// `ReadRefundAccount` as the consent schemas allow it: absent, `Yes` or `No`.
+pub fn check_read_refund_account(raw: Option<&str>) -> Result<(), Error> {
+    match raw {
+        None | Some("Yes" | "No") => Ok(()),
+        Some(_) => Err(bascule_api_kit::body::field_error(
+            bascule_http::ObErrorCode::FieldInvalid,
+            "ReadRefundAccount is Yes or No",
+            "Data.ReadRefundAccount",
+        )),
+    }
+}
+
 /// `Yes` / `No`.
 pub fn yes_no(raw: Option<&str>) -> Option<bool> {
     raw.map(|r| r == "Yes")
