@@ -208,4 +208,45 @@ mod tests {
             "{errors}"
         );
     }
+
+    /// The validator must refuse what the v3.1.11 Account API does not allow, or every
+    /// "validated against the official schema" assertion in the suite proves nothing.
+    #[test]
+    fn v3_1_11_balances_schema_refuses_what_the_spec_forbids() {
+        const AIS: &str = "v3.1.11/account-info-openapi.json";
+        const PATH: &str = "/accounts/{AccountId}/balances";
+        let valid = json!({
+            "Data": {"Balance": [{
+                "AccountId": "22289", "CreditDebitIndicator": "Credit",
+                "Type": "InterimAvailable", "DateTime": "2026-12-04T10:43:07+00:00",
+                "Amount": {"Amount": "1230.00", "Currency": "GBP"}
+            }]},
+            "Links": {"Self": "https://bank.example/open-banking/v3.1/aisp/accounts/22289/balances"},
+            "Meta": {}
+        });
+        assert_eq!(validate_response(AIS, PATH, "GET", 200, &valid), Ok(()));
+        let broken = |pointer: &str, value: Value| {
+            let mut body = valid.clone();
+            if let Some(slot) = body.pointer_mut(pointer) {
+                *slot = value;
+            }
+            validate_response(AIS, PATH, "GET", 200, &body)
+        };
+        // An amount as a JSON number, a signed amount, six decimals.
+        assert!(broken("/Data/Balance/0/Amount/Amount", json!(1230)).is_err());
+        assert!(broken("/Data/Balance/0/Amount/Amount", json!("-1230.00")).is_err());
+        assert!(broken("/Data/Balance/0/Amount/Amount", json!("1.000001")).is_err());
+        // Codes outside their enumerations, a lower-case currency.
+        assert!(broken("/Data/Balance/0/CreditDebitIndicator", json!("credit")).is_err());
+        assert!(broken("/Data/Balance/0/Type", json!("Available")).is_err());
+        assert!(broken("/Data/Balance/0/Amount/Currency", json!("gbp")).is_err());
+        // Required parts missing.
+        // (The schema itself requires only `Data`; `Links` and `Meta` are required by RW prose.)
+        let mut no_data = valid.clone();
+        if let Some(body) = no_data.as_object_mut() {
+            body.remove("Data");
+        }
+        assert!(validate_response(AIS, PATH, "GET", 200, &no_data).is_err());
+        assert!(broken("/Data/Balance", json!([{"AccountId": "22289"}])).is_err());
+    }
 }
