@@ -285,13 +285,17 @@ async fn a_client_credentials_token_cannot_read_one_account() {
     }
 }
 
-/// No `Authorization` header at all: 401, with an interaction id.
+/// No `Authorization` header at all: 401 with no body, the interaction id echoed or made.
 async fn no_token_is_401(path: &str) {
     let bank = Bank::start(Backend::Sqlite).await;
     let reply = bare_get(&bank, path, &[("x-fapi-interaction-id", SENT_ID)]).await;
     assert_eq!(reply.status, 401, "{path}: {:?}", reply.body);
-    assert!(reply.body.get("Data").is_none(), "{:?}", reply.body);
+    // The spec's 401 declares no content, only the interaction id.
+    assert!(reply.raw.is_empty(), "{:?}", reply.body);
     assert_echoed(&reply);
+    let anonymous = bare_get(&bank, path, &[]).await;
+    assert_eq!(anonymous.status, 401, "{path}: {:?}", anonymous.body);
+    assert_generated(&anonymous);
 }
 
 /// OB-301-ACC-101000
@@ -445,5 +449,25 @@ async fn transactions_carry_the_interaction_id() {
         assert_eq!(bare.status, 200, "{path}: {:#}", bare.body);
         valid("GET", operation, &bare);
         assert_generated(&bare);
+    }
+}
+
+/// OB-301-PAR-103103
+///
+/// "Incorrect permissions for Bulk Party": the suite's row calls `/beneficiaries` and expects
+/// 401; the party endpoint without `ReadParty`/`ReadPartyPSU` is what the row names, and the
+/// spec's answer is 403 (a permission outside the consent, RW §403).
+#[tokio::test]
+async fn bulk_party_without_a_party_permission_is_403() {
+    let bank = Bank::start(Backend::Sqlite).await;
+    let c = &bank.customer;
+    let (_, token) = bank
+        .consented_token(&["ReadAccountsDetail"], std::slice::from_ref(&c.everyday))
+        .await;
+    for path in ["/party", "/beneficiaries"] {
+        let reply = bank.get(path, &token).await;
+        assert_eq!(reply.status, 403, "{path}: {:#}", reply.body);
+        assert!(reply.body.get("Data").is_none(), "{:#}", reply.body);
+        valid("GET", path, &reply);
     }
 }
