@@ -8,11 +8,13 @@
 //! - `resources`: accounts, balances, party, products; Basic vs Detail; 400/403 rules.
 //! - `unattended`: the 4-calls-per-24-h allowance without the customer present.
 //! - `headers`: x-fapi-* header checks, Accept (406) and Content-Type (415).
+//! - `conformance`: the OB suite's AIS rows no other test names, each by its case id.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod support;
 
 mod arrangements;
+mod conformance;
 mod consent_races;
 mod consents;
 mod headers;
