@@ -278,6 +278,16 @@ async fn demo(data_dir: PathBuf, reset: bool, listen: SocketAddr) -> anyhow::Res
         .as_ref()
         .context("the demo bank lives in the built-in ledger")?;
     let bank = demo::load_demo_bank(ledger).await?;
+    let passcodes = demo_passcodes(&data_dir, &bank)?;
+    for c in &bank.customers {
+        if let Some(code) = passcodes.get(c.customer_id.as_str()) {
+            server
+                .state
+                .passcodes
+                .set(&c.customer_id, &c.name, code)
+                .await?;
+        }
+    }
     println!();
     println!("Bascule demo bank is running at {url}");
     println!("  Front page:        {url}/");
@@ -286,6 +296,7 @@ async fn demo(data_dir: PathBuf, reset: bool, listen: SocketAddr) -> anyhow::Res
     println!("  Your certificate:  {url}/sandbox/tls/client-certificate  (mutual TLS)");
     println!("  Registration:      {url}/register  (DCR; aud = {audience})");
     println!("  Directory keys:    {url}/directory/jwks");
+    println!("  The bank app:      {url}/app  (sign in with a customer's passcode below)");
     println!();
     println!(
         "The demo TPP is enrolled and registered (client_id {client_id}); its files are in {}:",
@@ -310,7 +321,7 @@ async fn demo(data_dir: PathBuf, reset: bool, listen: SocketAddr) -> anyhow::Res
         data_dir.display()
     );
     println!();
-    println!("Demo customers:");
+    println!("Demo customers (sort code, account number, email, app passcode):");
     for c in &bank.customers {
         let pots: Vec<String> = c
             .pots
@@ -325,11 +336,14 @@ async fn demo(data_dir: PathBuf, reset: bool, listen: SocketAddr) -> anyhow::Res
             })
             .collect();
         println!(
-            "  {:<22} {} {}  {}  pots: {}",
+            "  {:<22} {} {}  {}  passcode {}  pots: {}",
             c.name,
             c.sort_code.dashed(),
             c.account_number,
             c.email,
+            passcodes
+                .get(c.customer_id.as_str())
+                .map_or("-", String::as_str),
             pots.join(", ")
         );
     }
@@ -340,6 +354,38 @@ async fn demo(data_dir: PathBuf, reset: bool, listen: SocketAddr) -> anyhow::Res
     );
     server.wait().await?;
     Ok(())
+}
+
+/// The demo customers' app passcodes: six random digits each, made on first run and kept in
+/// the data directory (0600) so later runs print the same ones.
+fn demo_passcodes(
+    data_dir: &Path,
+    bank: &demo::DemoBank,
+) -> anyhow::Result<std::collections::BTreeMap<String, String>> {
+    let file = data_dir.join("app-passcodes.json");
+    let mut codes: std::collections::BTreeMap<String, String> = match std::fs::read(&file) {
+        Ok(bytes) => {
+            serde_json::from_slice(&bytes).with_context(|| format!("reading {}", file.display()))?
+        }
+        Err(_) => Default::default(),
+    };
+    let before = codes.len();
+    for c in &bank.customers {
+        if !codes.contains_key(c.customer_id.as_str()) {
+            let mut bytes = [0u8; 4];
+            aws_lc_rs::rand::fill(&mut bytes)
+                .map_err(|_| anyhow::anyhow!("no randomness for the demo passcodes"))?;
+            let code = format!("{:06}", u32::from_le_bytes(bytes) % 1_000_000);
+            codes.insert(c.customer_id.as_str().to_owned(), code);
+        }
+    }
+    if codes.len() != before {
+        std::fs::write(&file, serde_json::to_vec_pretty(&codes)?)
+            .with_context(|| format!("writing {}", file.display()))?;
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(codes)
 }
 
 /// Opens the sandbox directory the way the server would, without starting the server.

@@ -11,7 +11,11 @@ mod database;
 pub mod openapi;
 pub mod people;
 pub mod tpp;
+pub mod web;
 
-pub use app::{TestApp, TestServer, https_client, spawn_app, spawn_app_with, spawn_server_on_core};
+pub use app::{
+    TestApp, TestServer, https_browser, https_client, spawn_app, spawn_app_with,
+    spawn_server_on_core,
+};
 pub use database::{BACKENDS, TestDatabase, postgres_admin_url, test_database, test_ledger};
 pub use tpp::Tpp;

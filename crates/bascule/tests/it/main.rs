@@ -160,6 +160,68 @@ async fn the_demo_starts_serves_over_mtls_and_reuses_its_data() -> anyhow::Resul
     let body: serde_json::Value = response.json().await?;
     assert!(body["client_id"].is_string(), "{body}");
     let first_customers: Vec<String> = customers.into_iter().cloned().collect();
+
+    // The bank app's URL and each customer's passcode are printed, and a printed passcode
+    // signs that customer into the app.
+    assert!(
+        demo.output
+            .iter()
+            .any(|l| l.contains(&format!("{}/app", demo.url))),
+        "{:?}",
+        demo.output
+    );
+    let passcode_of = |line: &str| -> Option<String> {
+        let rest = line.split("passcode ").nth(1)?;
+        let code: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        (code.len() == 6).then_some(code)
+    };
+    assert!(
+        first_customers.iter().all(|l| passcode_of(l).is_some()),
+        "{first_customers:?}"
+    );
+    let browser = bascule_testkit::https_browser(&ca)?;
+    let sign_in = browser.get(format!("{}/app", demo.url)).send().await?;
+    let cookie = sign_in
+        .headers()
+        .get("set-cookie")
+        .and_then(|c| c.to_str().ok())
+        .and_then(|c| c.split(';').next())
+        .map(str::to_owned)
+        .ok_or_else(|| anyhow::anyhow!("no session cookie"))?;
+    let page = sign_in.text().await?;
+    let field = |html: &str, marker: &str| -> Option<String> {
+        let start = html.find(marker)? + marker.len();
+        Some(html[start..].split('"').next()?.to_owned())
+    };
+    let csrf = field(&page, "name=\"csrf\" value=\"").ok_or_else(|| anyhow::anyhow!("no csrf"))?;
+    let customer =
+        field(&page, "<option value=\"").ok_or_else(|| anyhow::anyhow!("no customer"))?;
+    let name = field(&page, &format!("<option value=\"{customer}\">"))
+        .and_then(|n| n.split('<').next().map(str::to_owned))
+        .ok_or_else(|| anyhow::anyhow!("no name"))?;
+    let code = first_customers
+        .iter()
+        .find(|l| l.trim_start().starts_with(&name))
+        .and_then(|l| passcode_of(l))
+        .ok_or_else(|| anyhow::anyhow!("no passcode printed for {name}"))?;
+    let signed = browser
+        .post(format!("{}/app/sign-in", demo.url))
+        .header("cookie", &cookie)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("customer", &customer),
+            ("passcode", &code),
+            ("next", "/app"),
+        ])
+        .send()
+        .await?;
+    let status = signed.status();
+    let answer = signed.text().await?;
+    assert_eq!(status, 303, "{answer}");
+    // No connection of ours left open for the shutdown to wait on: the client's connection
+    // task runs on this test's runtime, which `terminate` blocks, so it gets its turn first.
+    drop(browser);
+    tokio::time::sleep(Duration::from_millis(300)).await;
     terminate(demo)?;
 
     // Second start: same data directory, nothing rebuilt, the same bank.
