@@ -138,21 +138,13 @@ pub struct Browser {
     device: Device,
     // Dropped in this order: the driver (and Chromium with it) dies before its profile goes.
     driver: Driver,
-    _profile: TempDir,
+    profile: TempDir,
 }
 
 impl Browser {
     /// Starts chromedriver on a port of its choosing and a fresh Chromium session behind it.
     pub async fn launch(device: Device) -> anyhow::Result<Browser> {
-        for binary in [CHROMIUM, CHROMEDRIVER] {
-            if !Path::new(binary).exists() {
-                bail!(
-                    "{binary} is missing: the browser tests need Debian's chromium and \
-                     chromium-driver (scripts/test.sh installs them: apt-get install chromium \
-                     chromium-driver)"
-                );
-            }
-        }
+        require_installed(&[CHROMIUM, CHROMEDRIVER])?;
         let profile = tempfile::Builder::new()
             .prefix("bascule-chromium-")
             .tempdir()
@@ -190,7 +182,7 @@ impl Browser {
             client,
             device,
             driver,
-            _profile: profile,
+            profile,
         })
     }
 
@@ -201,6 +193,12 @@ impl Browser {
 
     pub fn device(&self) -> Device {
         self.device
+    }
+
+    /// This browser's own folder: Chromium's profile (`chromium/`) and chromedriver's log
+    /// (`chromedriver.log`, Chromium's stderr included). Removed when the browser is dropped.
+    pub fn profile_dir(&self) -> &Path {
+        self.profile.path()
     }
 
     /// Loads `url` and waits for its `load` event. A page that cannot load (refused, no such
@@ -583,6 +581,20 @@ impl Drop for Driver {
     }
 }
 
+/// A missing browser is an error, never a reason to skip: a skipped page test proves nothing.
+fn require_installed(binaries: &[&str]) -> anyhow::Result<()> {
+    for binary in binaries {
+        if !Path::new(binary).exists() {
+            bail!(
+                "{binary} is missing: the browser tests need Debian's chromium and \
+                 chromium-driver (scripts/test.sh installs them: apt-get install chromium \
+                 chromium-driver)"
+            );
+        }
+    }
+    Ok(())
+}
+
 /// The port in chromedriver's "ChromeDriver was started successfully on port 40123." line.
 fn started_on_port(line: &str) -> Option<u16> {
     let rest = line.split("started successfully on port ").nth(1)?;
@@ -600,5 +612,21 @@ mod tests {
             Some(45439)
         );
         assert_eq!(started_on_port("Only local connections are allowed."), None);
+    }
+
+    #[test]
+    fn a_missing_chromium_is_an_error_naming_it_and_how_to_install_it() {
+        let Err(error) = require_installed(&[CHROMEDRIVER, "/nonexistent/chromium"]) else {
+            panic!("a missing binary passed");
+        };
+        let message = error.to_string();
+        assert!(
+            message.contains("/nonexistent/chromium is missing"),
+            "{message}"
+        );
+        assert!(
+            message.contains("apt-get install chromium chromium-driver"),
+            "{message}"
+        );
     }
 }

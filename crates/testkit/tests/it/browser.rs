@@ -52,6 +52,11 @@ async fn form_page_fills_submits_screenshots_and_passes_axe_on_desktop_and_phone
             "{device:?}"
         );
 
+        let inline_ran = browser
+            .client()
+            .execute("return window.inlineScriptRan === true;", Vec::new())
+            .await?;
+        assert_eq!(inline_ran, false, "the page's CSP blocks inline script");
         browser.assert_accessible().await?;
         browser.fill("#name", "placeholder").await?;
         // fill() clears first, so the earlier value must not survive.
@@ -195,6 +200,46 @@ async fn a_missing_element_is_an_error_naming_the_selector_and_the_page() -> any
     Ok(())
 }
 
+#[tokio::test]
+async fn a_dropped_browser_takes_its_chromium_with_it() -> anyhow::Result<()> {
+    let browser = launch(Device::Desktop).await?;
+    browser.goto("about:blank").await?;
+    let profile = browser.profile_dir().to_string_lossy().into_owned();
+    assert!(!processes_mentioning(&profile)?.is_empty(), "Chromium runs");
+
+    // As when a test fails before close().
+    drop(browser);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let left = processes_mentioning(&profile)?;
+        if left.is_empty() {
+            break;
+        }
+        if Instant::now() >= deadline {
+            bail!("still running after drop: {left:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(!std::path::Path::new(&profile).exists(), "profile removed");
+    Ok(())
+}
+
+/// Live processes whose command line mentions `needle` (a zombie's is empty).
+fn processes_mentioning(needle: &str) -> anyhow::Result<Vec<String>> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc")? {
+        let path = entry?.path();
+        let Ok(cmdline) = std::fs::read(path.join("cmdline")) else {
+            continue;
+        };
+        let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        if cmdline.contains(needle) {
+            found.push(format!("{}: {cmdline}", path.display()));
+        }
+    }
+    Ok(found)
+}
+
 /// Launches and reports how long it took (`--nocapture` shows it).
 async fn launch(device: Device) -> anyhow::Result<Browser> {
     let started = Instant::now();
@@ -281,7 +326,9 @@ fn routes() -> Router {
         ))
 }
 
+// The inline script is there to be blocked: it shows the CSP is in force while axe runs.
 const FORM: &str = r#"<h1>Your name</h1>
+<script>window.inlineScriptRan = true;</script>
 <form method="post" action="/greet">
   <label for="name">Name</label>
   <input id="name" name="name" type="text" autocomplete="name">
