@@ -18,6 +18,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow, bail};
+use base64::Engine as _;
 use fantoccini::error::CmdError;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value as Json, json};
@@ -291,21 +292,65 @@ impl Browser {
         }
     }
 
-    /// Saves the viewport as `<name>-desktop.png` or `<name>-phone.png` in [`screenshots_dir()`]
-    /// and returns the path. Names are shared by all tests: make them unique per test.
+    /// Saves the viewport (what the customer sees first) as `<name>-desktop.png` or
+    /// `<name>-phone.png` in [`screenshots_dir()`] and returns the path. Names are shared by all
+    /// tests: make them unique per test.
     pub async fn screenshot(&self, name: &str) -> anyhow::Result<PathBuf> {
-        if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
-            bail!("screenshot name {name:?} must be a plain file name");
-        }
+        let path = self.screenshot_path(name)?;
         let png = match self.client.screenshot().await {
             Ok(png) => png,
             Err(error) => bail!("screenshot of {}: {}", self.here().await, describe(&error)),
         };
-        let path = screenshots_dir().join(format!("{name}-{}.png", self.device.name()));
-        tokio::fs::write(&path, png)
+        write_png(&path, &png).await
+    }
+
+    /// Saves the whole page, below the fold too, as `<name>-full-desktop.png` or
+    /// `<name>-full-phone.png` in [`screenshots_dir()`].
+    pub async fn screenshot_full_page(&self, name: &str) -> anyhow::Result<PathBuf> {
+        let path = self.screenshot_path(&format!("{name}-full"))?;
+        let url = self.here().await;
+        // WebDriver only captures the viewport; DevTools (through chromedriver) can do more.
+        let metrics = self
+            .devtools("Page.getLayoutMetrics", json!({}))
             .await
-            .with_context(|| format!("writing the screenshot {}", path.display()))?;
-        Ok(path)
+            .with_context(|| format!("page size of {url}"))?;
+        let size = &metrics["cssContentSize"];
+        let (Some(width), Some(height)) = (size["width"].as_f64(), size["height"].as_f64()) else {
+            bail!("Chromium gave no page size for {url}: {metrics}");
+        };
+        let shot = self
+            .devtools(
+                "Page.captureScreenshot",
+                json!({
+                    "format": "png",
+                    "captureBeyondViewport": true,
+                    "clip": { "x": 0, "y": 0, "width": width, "height": height, "scale": 1 },
+                }),
+            )
+            .await
+            .with_context(|| format!("full-page screenshot of {url}"))?;
+        let Some(data) = shot["data"].as_str() else {
+            bail!("Chromium's screenshot of {url} has no data");
+        };
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(data)
+            .with_context(|| format!("decoding the screenshot of {url}"))?;
+        write_png(&path, &png).await
+    }
+
+    fn screenshot_path(&self, name: &str) -> anyhow::Result<PathBuf> {
+        if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
+            bail!("screenshot name {name:?} must be a plain file name");
+        }
+        Ok(screenshots_dir().join(format!("{name}-{}.png", self.device.name())))
+    }
+
+    /// A Chrome DevTools Protocol command, through chromedriver's `goog/cdp/execute`.
+    async fn devtools(&self, cmd: &'static str, params: Json) -> anyhow::Result<Json> {
+        self.client
+            .issue_cmd(DevTools { cmd, params })
+            .await
+            .map_err(|error| anyhow!("DevTools {cmd}: {}", describe(&error)))
     }
 
     /// Runs axe-core's WCAG 2.1 A and AA rules on the current page and fails, listing each
@@ -398,6 +443,37 @@ impl Browser {
     }
 }
 
+async fn write_png(path: &Path, png: &[u8]) -> anyhow::Result<PathBuf> {
+    tokio::fs::write(path, png)
+        .await
+        .with_context(|| format!("writing the screenshot {}", path.display()))?;
+    Ok(path.to_owned())
+}
+
+#[derive(Debug)]
+struct DevTools {
+    cmd: &'static str,
+    params: Json,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for DevTools {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        let body = json!({ "cmd": self.cmd, "params": self.params });
+        (http::Method::POST, Some(body.to_string()))
+    }
+}
+
 /// What [`Browser::assert_accessible`] returns when axe-core finds violations; the rule ids let a
 /// test check which rules failed (`error.downcast_ref::<AccessibilityViolations>()`).
 #[derive(Debug)]
@@ -466,8 +542,13 @@ struct ViolationNode {
 fn describe(error: &CmdError) -> String {
     match error {
         CmdError::Standard(error) => {
-            let message = error.message.lines().next().unwrap_or_default();
-            format!("{} ({})", message.trim(), error.error)
+            let message = error.message.lines().next().unwrap_or_default().trim();
+            let status = error.error.to_string();
+            if message.starts_with(&status) {
+                message.to_owned()
+            } else {
+                format!("{status}: {message}")
+            }
         }
         other => other.to_string(),
     }

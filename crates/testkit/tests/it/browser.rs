@@ -68,10 +68,25 @@ async fn form_page_fills_submits_screenshots_and_passes_axe_on_desktop_and_phone
         assert_eq!(browser.current_url().await?, site.url("/greet"));
         browser.assert_accessible().await?;
         let greeting_png = browser.screenshot("testkit-selftest-greeting").await?;
+        let full_png = browser
+            .screenshot_full_page("testkit-selftest-greeting")
+            .await?;
+        let after = browser
+            .client()
+            .execute(
+                "return [window.innerWidth, window.innerHeight];",
+                Vec::new(),
+            )
+            .await?;
+        assert_eq!(
+            after, viewport,
+            "the full-page capture restores the viewport"
+        );
 
         for (png, name) in [
             (&form_png, "testkit-selftest-form"),
             (&greeting_png, "testkit-selftest-greeting"),
+            (&full_png, "testkit-selftest-greeting-full"),
         ] {
             assert_eq!(
                 png,
@@ -84,6 +99,15 @@ async fn form_page_fills_submits_screenshots_and_passes_axe_on_desktop_and_phone
                 png.display()
             );
         }
+        let pixel_ratio = if device == Device::Phone { 3 } else { 1 };
+        let (_, visible) = png_size(&greeting_png)?;
+        let (_, full) = png_size(&full_png)?;
+        assert_eq!(visible, height * pixel_ratio, "{}", greeting_png.display());
+        assert!(
+            full > visible,
+            "{} shows below the fold",
+            full_png.display()
+        );
         browser.close().await?;
     }
     site.stop().await;
@@ -240,6 +264,17 @@ fn processes_mentioning(needle: &str) -> anyhow::Result<Vec<String>> {
     Ok(found)
 }
 
+/// Width and height from a PNG's IHDR chunk.
+fn png_size(png: &std::path::Path) -> anyhow::Result<(u32, u32)> {
+    let bytes = std::fs::read(png)?;
+    let Some(ihdr) = bytes.get(16..24) else {
+        bail!("{} is too short for a PNG", png.display());
+    };
+    let number =
+        |at: usize| u32::from_be_bytes([ihdr[at], ihdr[at + 1], ihdr[at + 2], ihdr[at + 3]]);
+    Ok((number(0), number(4)))
+}
+
 /// Launches and reports how long it took (`--nocapture` shows it).
 async fn launch(device: Device) -> anyhow::Result<Browser> {
     let started = Instant::now();
@@ -354,7 +389,12 @@ struct Name {
 async fn greet(Form(form): Form<Name>) -> Response {
     page(
         "Hello",
-        &format!(r#"<h1 id="greeting">Hello, {}</h1>"#, escape(&form.name)),
+        &format!(
+            r#"<h1 id="greeting">Hello, {}</h1>{}"#,
+            escape(&form.name),
+            // Taller than any viewport, for the full-page screenshot.
+            "<p>A line of the page.</p>".repeat(80)
+        ),
     )
 }
 
