@@ -37,18 +37,21 @@ const AXE_SOURCE: &str = include_str!("../assets/axe-core/axe.min.js");
 /// The axe-core tags that make up WCAG 2.1 level AA.
 const WCAG_21_AA: [&str; 4] = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
 
-const CHROME_FLAGS: [&str; 8] = [
+const CHROME_FLAGS: [&str; 9] = [
     "--headless=new",
     // Tests often run as root in containers, where Chromium's sandbox cannot start.
     "--no-sandbox",
     "--disable-gpu",
     // Containers give /dev/shm 64 MB, which Chromium outgrows and then crashes tabs.
     "--disable-dev-shm-usage",
-    // The next four keep a test browser from calling Google (updates, sync, field trials).
+    // No calls home (field trials, component updates, sync) and no first-run setup.
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+    // Only this machine resolves: a redirect to a TPP (`tpp.example`) fails at once, whatever
+    // the machine's DNS does, and a page cannot quietly depend on the internet.
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
 ];
 
 /// An Android Chrome user agent, so pages see what a customer's phone sends.
@@ -64,7 +67,7 @@ const SCRIPT: Duration = Duration::from_secs(60);
 /// The screen a page is tested on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Device {
-    /// A 1280×900 desktop window.
+    /// A 1280×900 desktop viewport.
     Desktop,
     /// A 390×844 (CSS pixels, 3× density) touch phone with a mobile Chrome user agent, through
     /// chromedriver's mobile emulation.
@@ -125,7 +128,12 @@ impl Device {
 pub fn screenshots_dir() -> PathBuf {
     let dir = match std::env::var_os("BASCULE_SCREENSHOTS_DIR") {
         Some(dir) if !dir.is_empty() => PathBuf::from(dir),
-        _ => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots"),
+        // crates/testkit -> the workspace root.
+        _ => Path::new(env!("CARGO_MANIFEST_DIR"))
+            .ancestors()
+            .nth(2)
+            .unwrap_or(Path::new("."))
+            .join("target/screenshots"),
     };
     // A failure surfaces, with the path, when the screenshot is written.
     let _ = std::fs::create_dir_all(&dir);
@@ -234,7 +242,7 @@ impl Browser {
         }
     }
 
-    /// Clicks the first element matching `css`, waiting for a page load it starts.
+    /// Clicks the first element matching `css`; chromedriver waits for a page load it starts.
     pub async fn click(&self, css: &str) -> anyhow::Result<()> {
         let element = self.find(css).await?;
         let clicked = element.click().await;

@@ -192,6 +192,18 @@ async fn redirect_to_an_unreachable_tpp_still_shows_its_url() -> anyhow::Result<
         "https://tpp.invalid/cb#code=x"
     );
 
+    // Nor does any name but localhost resolve: not even this machine's own, which /etc/hosts
+    // knows (so the refusal is the browser's rule, not a DNS server's answer).
+    let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname")?;
+    let own_name = site.url("/").replace("127.0.0.1", hostname.trim());
+    let Err(error) = browser.goto(&own_name).await else {
+        bail!("{own_name} resolved in a test browser");
+    };
+    assert!(
+        error.to_string().contains("ERR_NAME_NOT_RESOLVED"),
+        "{error}"
+    );
+
     browser.close().await?;
     site.stop().await;
     Ok(())
@@ -201,14 +213,16 @@ async fn redirect_to_an_unreachable_tpp_still_shows_its_url() -> anyhow::Result<
 async fn a_missing_element_is_an_error_naming_the_selector_and_the_page() -> anyhow::Result<()> {
     let site = Site::start().await?;
     let browser = launch(Device::Desktop).await?;
-    browser.goto(&site.url("/")).await?;
+    // By name, as spawn_app's base_url has it.
+    let page = site.url("/").replace("127.0.0.1", "localhost");
+    browser.goto(&page).await?;
 
     let Err(error) = browser.click("#no-such-button").await else {
         bail!("clicked a button that is not there");
     };
     let message = error.to_string();
     assert!(message.contains("`#no-such-button`"), "{message}");
-    assert!(message.contains(&site.url("/")), "{message}");
+    assert!(message.contains(&page), "{message}");
 
     let started = Instant::now();
     let Err(error) = browser.wait_for("#never", Duration::from_millis(300)).await else {
@@ -217,7 +231,7 @@ async fn a_missing_element_is_an_error_naming_the_selector_and_the_page() -> any
     assert!(started.elapsed() < Duration::from_secs(5));
     let message = error.to_string();
     assert!(message.contains("`#never`"), "{message}");
-    assert!(message.contains(&site.url("/")), "{message}");
+    assert!(message.contains(&page), "{message}");
 
     browser.close().await?;
     site.stop().await;
