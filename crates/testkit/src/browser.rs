@@ -368,10 +368,15 @@ impl Browser {
     /// this works on pages that allow only `script-src 'self'`.
     pub async fn assert_accessible(&self) -> anyhow::Result<()> {
         let url = self.here().await;
-        self.client
+        let loaded = self
+            .client
             .execute(&format!("{AXE_SOURCE}\n;return typeof axe;"), Vec::new())
             .await
             .map_err(|error| anyhow!("injecting axe-core into {url}: {}", describe(&error)))?;
+        // Say so here rather than with a ReferenceError from the run below.
+        if loaded != "object" {
+            bail!("axe-core did not load into {url} (typeof axe: {loaded})");
+        }
         let outcome = self
             .client
             .execute_async(RUN_AXE, vec![json!(WCAG_21_AA)])
