@@ -285,7 +285,8 @@ async fn demo(data_dir: PathBuf, reset: bool, listen: SocketAddr) -> anyhow::Res
                 .state
                 .passcodes
                 .set(&c.customer_id, &c.name, code)
-                .await?;
+                .await
+                .map_err(|e| anyhow::anyhow!("setting {}'s app passcode: {e}", c.name))?;
         }
     }
     println!();
