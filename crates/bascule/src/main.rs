@@ -13,6 +13,7 @@ use bascule_domain::{Clock, SortCode, SystemClock};
 use bascule_server::{Config, LogFormat, telemetry};
 use bascule_store::{Store, StoreOptions};
 use bascule_tls::{CertificateAuthority, RevokedCertificates};
+use bascule_tpp::oauth::{AuthorizationResponse, ClientAuth, RequestObject};
 use bascule_tpp::{RegistrationRequest, TokenEndpointAuthMethod, TppClient, TppFiles};
 use clap::{Parser, Subcommand};
 
@@ -122,6 +123,22 @@ enum TppCommand {
         #[arg(long, default_value = "tls_client_auth")]
         method: String,
     },
+    /// Create an account-access consent (every permission) with the registered client and
+    /// print the authorisation URL to open in a browser, where the customer decides.
+    ConsentUrl {
+        /// The bank's base URL, e.g. https://localhost:8443.
+        #[arg(long)]
+        bank: String,
+    },
+    /// Exchange the code in the URL the browser landed on (the TPP's redirect URI) and print
+    /// the accounts the customer shared.
+    Accounts {
+        #[arg(long)]
+        bank: String,
+        /// The whole URL the browser was sent to, `https://...#code=...`.
+        #[arg(long)]
+        redirect: String,
+    },
     /// Register with a bank by dynamic client registration; saves registration.json.
     Register {
         /// The bank's base URL, e.g. https://localhost:8443.
@@ -163,8 +180,114 @@ async fn tpp(dir: &Path, command: TppCommand) -> anyhow::Result<()> {
                 path.display()
             );
         }
+        TppCommand::ConsentUrl { bank } => {
+            let (client, client_id, bank) = registered(dir, &files, &bank)?;
+            let meta = client.discover(&bank).await?;
+            let auth = ClientAuth::tls(&client_id);
+            let token_endpoint = meta
+                .mtls_endpoint("token_endpoint")
+                .unwrap_or(&meta.token_endpoint);
+            let token = client
+                .token_client_credentials(token_endpoint, &auth, "accounts")
+                .await?;
+            let every_permission: Vec<&str> = bascule_domain::aisp::Permission::ALL
+                .iter()
+                .map(|p| p.as_str())
+                .collect();
+            let created = client
+                .post_json(
+                    &format!("{bank}/open-banking/v3.1/aisp/account-access-consents"),
+                    &token.access_token,
+                    &serde_json::json!({"Data": {"Permissions": every_permission}, "Risk": {}}),
+                    &[],
+                )
+                .await?;
+            let consent = created.body["Data"]["ConsentId"].as_str().ok_or_else(|| {
+                anyhow::anyhow!("the bank did not create a consent: {}", created.text)
+            })?;
+            let redirect = files
+                .redirect_uris()
+                .first()
+                .ok_or_else(|| anyhow::anyhow!("the enrolment has no redirect URI"))?;
+            let request =
+                RequestObject::new(&client_id, &meta.issuer, redirect, "openid accounts", now)?
+                    .intent(consent);
+            let url = request.authorization_url(
+                &meta.authorization_endpoint,
+                &request.sign(files.signing_key())?,
+            )?;
+            println!("Consent {consent} awaits the customer. Open in a browser:\n\n{url}\n");
+            println!(
+                "After approving, the browser lands on {redirect}#code=... (no page there); give \
+                 that whole URL to `bascule tpp --tpp {} accounts --bank {bank} --redirect '<URL>'`.",
+                dir.display()
+            );
+        }
+        TppCommand::Accounts { bank, redirect } => {
+            let (client, client_id, bank) = registered(dir, &files, &bank)?;
+            let code = match AuthorizationResponse::from_redirect(&redirect)? {
+                AuthorizationResponse::Code { code, .. } => code,
+                AuthorizationResponse::Error {
+                    error, description, ..
+                } => anyhow::bail!(
+                    "the bank answered {error}: {}",
+                    description.unwrap_or_default()
+                ),
+                AuthorizationResponse::Jarm { .. } => {
+                    anyhow::bail!("a JARM response: not asked for")
+                }
+            };
+            let redirect_uri = files
+                .redirect_uris()
+                .first()
+                .ok_or_else(|| anyhow::anyhow!("the enrolment has no redirect URI"))?;
+            let meta = client.discover(&bank).await?;
+            let token = client
+                .token_authorization_code(
+                    meta.mtls_endpoint("token_endpoint")
+                        .unwrap_or(&meta.token_endpoint),
+                    &ClientAuth::tls(&client_id),
+                    &code,
+                    redirect_uri,
+                    None,
+                )
+                .await?;
+            let accounts = client
+                .get(
+                    &format!("{bank}/open-banking/v3.1/aisp/accounts"),
+                    &token.access_token,
+                )
+                .await?;
+            println!("{}", serde_json::to_string_pretty(&accounts.body)?);
+        }
     }
     Ok(())
+}
+
+/// The TPP's mTLS client, its client id (from `registration.json`, written by `register`) and
+/// the bank's base URL without a trailing slash.
+fn registered(
+    dir: &Path,
+    files: &TppFiles,
+    bank: &str,
+) -> anyhow::Result<(TppClient, String, String)> {
+    let path = dir.join("registration.json");
+    let registration: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).with_context(|| {
+            format!(
+                "{}: register first (`bascule tpp register`)",
+                path.display()
+            )
+        })?)?;
+    let client_id = registration["client_id"]
+        .as_str()
+        .ok_or_else(|| anyhow::anyhow!("{} has no client_id", path.display()))?
+        .to_owned();
+    Ok((
+        TppClient::new(files)?,
+        client_id,
+        bank.trim_end_matches('/').to_owned(),
+    ))
 }
 
 #[tokio::main]

@@ -72,6 +72,15 @@ impl WebClient {
         }
     }
 
+    /// A browser for a bank running elsewhere (the demo binary), trusting `ca_pem`.
+    pub fn at(base_url: &str, ca_pem: &str) -> anyhow::Result<WebClient> {
+        Ok(WebClient {
+            http: crate::https_browser(ca_pem)?,
+            base: base_url.trim_end_matches('/').to_owned(),
+            cookie: Mutex::new(None),
+        })
+    }
+
     fn url(&self, path_or_url: &str) -> String {
         if path_or_url.starts_with("https://") {
             path_or_url.to_owned()
