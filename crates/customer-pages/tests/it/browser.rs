@@ -51,12 +51,21 @@ async fn graces_phone(bank: &Bank, shots: Option<&str>) -> anyhow::Result<Browse
 
 /// The desktop browser at the identification page of a new web journey.
 async fn identification(bank: &Bank, consent: &str, scope: &str) -> anyhow::Result<Browser> {
-    let desktop = Browser::launch(Device::Desktop).await?;
-    desktop
+    identification_on(Device::Desktop, bank, consent, scope).await
+}
+
+async fn identification_on(
+    device: Device,
+    bank: &Bank,
+    consent: &str,
+    scope: &str,
+) -> anyhow::Result<Browser> {
+    let browser = Browser::launch(device).await?;
+    browser
         .goto(&bank.authorization_url("/authorize", consent, scope))
         .await?;
-    desktop.wait_for("#full_name", WAIT).await?;
-    Ok(desktop)
+    browser.wait_for("#full_name", WAIT).await?;
+    Ok(browser)
 }
 
 async fn identify(
@@ -201,8 +210,15 @@ async fn wrong_details_send_no_push_and_say_the_same_whatever_was_wrong() -> any
         messages.push(desktop.text(".error").await?);
     }
     page(&desktop, "web-wrong-details").await?;
+    // On a phone-sized browser too: the same message, still no push.
+    let phone = identification_on(Device::Phone, &bank, &consent, "accounts").await?;
+    identify(&phone, "Grace Hopper", &sc, "87654321").await?;
+    phone.wait_for(".error", WAIT).await?;
+    messages.push(phone.text(".error").await?);
+    page(&phone, "web-wrong-details").await?;
     anyhow::ensure!(messages.iter().all(|m| m == &messages[0]), "{messages:?}");
     anyhow::ensure!(bank.approval_requests().await == 0);
+    phone.close().await?;
     desktop.close().await
 }
 
@@ -318,15 +334,9 @@ async fn cancel_on_the_identification_page_returns_access_denied() -> anyhow::Re
         fragment_params(&at_tpp).get("error").map(String::as_str) == Some("access_denied"),
         "{at_tpp}"
     );
-    let phone = Browser::launch(Device::Phone).await?;
-    phone
-        .goto(&bank.authorization_url(
-            "/authorize",
-            &bank.account_consent(&["ReadAccountsBasic"]).await,
-            "accounts",
-        ))
-        .await?;
-    phone.wait_for("#full_name", WAIT).await?;
+    // The same page, phone-sized.
+    let another = bank.account_consent(&["ReadAccountsBasic"]).await;
+    let phone = identification_on(Device::Phone, &bank, &another, "accounts").await?;
     page(&phone, "cancel-identify").await?;
     desktop.close().await?;
     phone.close().await
