@@ -13,7 +13,7 @@ use axum::middleware::from_fn_with_state;
 use axum::response::IntoResponse;
 use bascule_authz::{Authz, AuthzConfig, ServerKeys};
 use bascule_core_banking::SharedCoreBanking;
-use bascule_customer_pages::{CustomerPages, PagesConfig, Passcodes};
+use bascule_customer_pages::{AppInbox, CustomerPages, PagesConfig, Passcodes};
 use bascule_directory::{Directory, DirectoryError};
 use bascule_domain::{Clock, RandomIds, SortCode};
 use bascule_http::{Error, ErrorFormat, error_format, error_format_by_path, interaction_layer};
@@ -329,6 +329,7 @@ fn authorisation_server(
     authz_config.access_token_lifetime = config.access_token_lifetime_seconds;
     authz_config.rotate_refresh_tokens = config.rotate_refresh_tokens;
     authz_config.sandbox = config.sandbox;
+    authz_config.reauthentication = config.reauthentication;
     authz_config.sandbox_customer = match &config.sandbox_customer_id {
         Some(id) => Some(
             bascule_domain::CustomerId::parse(id.clone())
@@ -489,6 +490,7 @@ pub async fn start_on(
         authz.clone(),
         core_banking.clone(),
         Arc::new(passcodes.clone()),
+        Arc::new(AppInbox::new(store.clone(), clock.clone())),
         pages_config,
     );
     let drain = Duration::from_secs(config.shutdown_drain_seconds);
@@ -529,12 +531,28 @@ pub async fn start_on(
         shutdown,
         drain,
     ));
-    let jobs = supervise(
+    let mut jobs = supervise(
         ledger,
         directory,
         &state.pisp,
         jobs_every,
         revocation_refresh,
+    );
+    let reminding = state.pages.clone();
+    // Idempotent across nodes: each reminder is claimed by a unique row before it is sent.
+    jobs.every(
+        "connection_reminders",
+        Duration::from_secs(state.config.reminders_interval_seconds.max(1)),
+        move || -> JobRun {
+            let pages = reminding.clone();
+            Box::pin(async move {
+                let sent = pages.send_reminders().await.map_err(|e| e.to_string())?;
+                if sent > 0 {
+                    tracing::info!(sent, "connection reminders sent");
+                }
+                Ok(())
+            })
+        },
     );
     tracing::info!(%addr, %public_url, "Bascule is serving");
     Ok(RunningServer {
