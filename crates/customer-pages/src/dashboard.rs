@@ -115,9 +115,9 @@ impl CustomerPages {
         let due = policy.due_at(c);
         let ends = match (due, c.expires_at) {
             (Some(due), expiry) if expiry.is_none_or(|e| due < e) => {
-                Some(format!("Refresh by {}", day(due)))
+                Some(("Refresh by".to_owned(), day(due)))
             }
-            (_, Some(expiry)) => Some(format!("Active until {}", day(expiry))),
+            (_, Some(expiry)) => Some(("Active until".to_owned(), day(expiry))),
             _ => None,
         };
         let status = if suspended {

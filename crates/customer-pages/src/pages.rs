@@ -238,8 +238,8 @@ pub(crate) struct ConnectionView {
     pub summary: SummaryView,
     pub accounts: Vec<String>,
     pub granted: String,
-    /// "Refresh by ..." or "Active until ...".
-    pub ends: Option<String>,
+    /// "Refresh by" or "Active until", and the day.
+    pub ends: Option<(String, String)>,
     pub status: String,
     pub suspended: bool,
     pub refreshable: bool,

@@ -53,7 +53,7 @@ async fn connections_are_listed_by_tpp_with_clusters_accounts_pots_and_dates() {
         list.assert_says("Granted on");
         list.assert_says("5 January 2026");
         // 90 days after the strong authentication, before the consent's own expiry.
-        list.assert_says("Refresh by 5 April 2026");
+        list.assert_says("<dt>Refresh by</dt><dd>5 April 2026</dd>");
         assert!(!list.body.contains("Refresh all"), "nothing is due yet");
     }
 }
@@ -278,7 +278,7 @@ async fn under_tpp_reconfirms_nothing_is_suspended_at_day_90_and_access_stops_at
 
         let phone = bank.graces_app().await;
         let list = phone.get("/app/connections").await;
-        list.assert_says("Active until 5 May 2026");
+        list.assert_says("<dt>Active until</dt><dd>5 May 2026</dd>");
         assert!(!list.body.contains("Refresh all"), "{}", list.body);
         phone
             .get(&format!("/app/connections/{consent}/refresh"))
