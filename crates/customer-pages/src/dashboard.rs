@@ -42,7 +42,10 @@ impl CustomerPages {
         self.inner.authz.config().reauthentication
     }
 
-    /// The customer's connections that still give (or, suspended, will again give) access.
+    /// The customer's lasting connections (account access, funds confirmation) that still give
+    /// (or, suspended, will again give) access. A payment consent authorised and not yet used
+    /// is not a connection: it is consumed by its one payment and cannot be revoked (PSD2
+    /// Art. 80).
     async fn live_connections(&self, customer: &CustomerId) -> Result<Vec<Consent>, PageError> {
         Ok(self
             .inner
@@ -52,7 +55,7 @@ impl CustomerPages {
             .await
             .map_err(|e| PageError::Internal(e.to_string()))?
             .into_iter()
-            .filter(|c| c.status == ConsentStatus::Authorised)
+            .filter(|c| c.status == ConsentStatus::Authorised && !c.kind.is_single_use())
             .collect())
     }
 
