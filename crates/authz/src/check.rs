@@ -8,7 +8,7 @@ use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use bascule_domain::{Consent, ConsentKind};
-use bascule_http::{Error, MutualTls};
+use bascule_http::{Error, MutualTls, ObErrorCode};
 use time::OffsetDateTime;
 
 use crate::Authz;
@@ -25,6 +25,23 @@ pub enum TokenCheckError {
     WrongCertificate,
     #[error("the token's consent is no longer usable")]
     ConsentNotUsable,
+    /// The bank's 90-day rule: the customer must authenticate again before the consent gives
+    /// access again (RW §403; U028).
+    #[error("The customer must authenticate again with the bank before this consent gives access")]
+    Reauthenticate,
+}
+
+/// 401 with no body for a token that does not give access; 403 `UK.OBIE.Reauthenticate` for a
+/// consent the bank suspended until the customer authenticates again (RW §401, §403).
+impl From<TokenCheckError> for Error {
+    fn from(e: TokenCheckError) -> Self {
+        match e {
+            TokenCheckError::Reauthenticate => {
+                Error::forbidden(ObErrorCode::Reauthenticate, e.to_string())
+            }
+            other => Error::Unauthorised(other.to_string()),
+        }
+    }
 }
 
 /// A verified access token.
@@ -132,8 +149,12 @@ impl Authz {
                     .await
                     .map_err(|_: ConsentError| TokenCheckError::Invalid)?
                     .ok_or(TokenCheckError::ConsentNotUsable)?;
-                if !c.is_usable_at(self.inner.clock.now()) && !c.kind.is_single_use() {
+                let now = self.inner.clock.now();
+                if !c.is_usable_at(now) && !c.kind.is_single_use() {
                     return Err(TokenCheckError::ConsentNotUsable);
+                }
+                if self.inner.config.reauthentication.suspended_at(&c, now) {
+                    return Err(TokenCheckError::Reauthenticate);
                 }
                 Some(c)
             }
@@ -168,6 +189,6 @@ where
         authz
             .check_access_token(token, &cert.thumbprint_s256)
             .await
-            .map_err(|e| Error::Unauthorised(e.to_string()))
+            .map_err(Error::from)
     }
 }

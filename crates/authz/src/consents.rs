@@ -372,6 +372,44 @@ impl ConsentStore {
             .collect()
     }
 
+    /// Every authorised consent that gives lasting access (account access, funds confirmation)
+    /// and is not past its expiry at `now`, in one query: what the reminder job looks through.
+    pub async fn authorised_lasting(&self) -> Outcome<Vec<Consent>> {
+        let rows = sqlx::query(
+            "SELECT * FROM consents WHERE status = $1 AND customer_id IS NOT NULL \
+             AND (kind = $2 OR kind = $3) AND (expires_at IS NULL OR expires_at > $4) \
+             ORDER BY id",
+        )
+        .bind(ConsentStatus::Authorised.as_str())
+        .bind(ConsentKind::AccountAccess.as_str())
+        .bind(ConsentKind::FundsConfirmation.as_str())
+        .bind(self.clock.now().unix_timestamp())
+        .fetch_all(self.store.pool())
+        .await?;
+        rows.iter().map(consent).collect()
+    }
+
+    /// Revokes every consent of `client_id` not already closed, each with its tokens in its own
+    /// transaction (a compromised TPP: `bascule admin revoke-tpp`). Consents already closed only
+    /// lose any tokens left.
+    pub async fn revoke_all_of_client(
+        &self,
+        client_id: &str,
+        by: RevokedBy,
+    ) -> Outcome<Vec<Revocation>> {
+        let rows = sqlx::query("SELECT id FROM consents WHERE client_id = $1 ORDER BY id")
+            .bind(client_id)
+            .fetch_all(self.store.pool())
+            .await?;
+        let mut done = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let id = ConsentId::parse(row.try_get::<String, _>("id")?)
+                .map_err(|_| ConsentError::Internal("stored consent id".into()))?;
+            done.push(self.revoke(&id, by).await?);
+        }
+        Ok(done)
+    }
+
     /// The consent as stored, read inside the caller's transaction.
     pub async fn read_in(&self, tx: &mut WriteTx, id: &ConsentId) -> Outcome<Option<Consent>> {
         let row = sqlx::query("SELECT * FROM consents WHERE id = $1")

@@ -23,7 +23,7 @@ mod tokens;
 use std::sync::Arc;
 
 use bascule_core_banking::SharedCoreBanking;
-use bascule_domain::{Clock, CustomerId};
+use bascule_domain::{Clock, CustomerId, Reauthentication};
 use bascule_registration::Registrar;
 use bascule_store::Store;
 
@@ -56,6 +56,9 @@ pub struct AuthzConfig {
     pub sandbox_customer: Option<CustomerId>,
     /// The server runs in sandbox mode: headless approval is possible (for sandbox clients).
     pub sandbox: bool,
+    /// Whether the bank suspends account access 90 days after the customer's last strong
+    /// authentication, or leaves reconfirmation to the TPP (the token check applies it).
+    pub reauthentication: Reauthentication,
 }
 
 impl AuthzConfig {
@@ -70,6 +73,7 @@ impl AuthzConfig {
             rotate_refresh_tokens: false,
             sandbox_customer: None,
             sandbox: false,
+            reauthentication: Reauthentication::default(),
         }
     }
 

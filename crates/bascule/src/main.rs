@@ -6,10 +6,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
+use bascule_authz::RevokedBy;
 use bascule_demo::{self as demo, DemoOptions};
 use bascule_directory::{Directory, EnrolRequest, Role};
-use bascule_domain::RandomIds;
 use bascule_domain::{Clock, SortCode, SystemClock};
+use bascule_domain::{CustomerId, RandomIds};
 use bascule_server::{Config, LogFormat, telemetry};
 use bascule_store::{Store, StoreOptions};
 use bascule_tls::{CertificateAuthority, RevokedCertificates};
@@ -65,6 +66,17 @@ enum Command {
         #[command(subcommand)]
         command: TppCommand,
     },
+    /// The bank's operations on the configured database: a customer's connections, revoking
+    /// every consent of a TPP, the reminder job.
+    Admin {
+        /// The bank's configuration; `--data-dir` alone points at a demo's data directory.
+        #[arg(long, global = true)]
+        config: Option<PathBuf>,
+        #[arg(long, global = true)]
+        data_dir: Option<PathBuf>,
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
     /// Run a configured bank.
     Serve {
         /// A TOML file; `BASCULE_*` environment variables override it.
@@ -111,6 +123,22 @@ enum DirectoryCommand {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// List every consent a customer authorised: TPP, kind, status, granted, when access ends.
+    Connections {
+        #[arg(long)]
+        customer: String,
+    },
+    /// Revoke every consent of a TPP's client at once (a compromised TPP); their tokens die.
+    RevokeTpp {
+        #[arg(long)]
+        client_id: String,
+    },
+    /// Run the reminder job now (idempotent: reminders already sent are not sent again).
+    SendReminders,
 }
 
 #[derive(Subcommand)]
@@ -307,6 +335,11 @@ async fn main() -> anyhow::Result<()> {
             command,
         } => directory(config.as_deref(), data_dir, public_url, command).await,
         Command::Tpp { tpp: dir, command } => tpp(&dir, command).await,
+        Command::Admin {
+            config,
+            data_dir,
+            command,
+        } => admin(config.as_deref(), data_dir, command).await,
     }
 }
 
@@ -510,6 +543,82 @@ fn demo_passcodes(
         std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))?;
     }
     Ok(codes)
+}
+
+fn day(at: Option<time::OffsetDateTime>) -> String {
+    at.map(|t| t.date().to_string())
+        .unwrap_or_else(|| "-".into())
+}
+
+async fn admin(
+    file: Option<&Path>,
+    data_dir: Option<PathBuf>,
+    command: AdminCommand,
+) -> anyhow::Result<()> {
+    let mut config = Config::load(file)?;
+    if let Some(dir) = data_dir {
+        config.data_dir = dir;
+    }
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let ops = bascule_server::operations(&config, clock.clone()).await?;
+    let consents = ops.authz.consents();
+    match command {
+        AdminCommand::Connections { customer } => {
+            let customer = CustomerId::parse(customer)?;
+            let all = consents.list_for_customer(&customer).await?;
+            let ids: Vec<&str> = all.iter().map(|c| c.client_id.as_str()).collect();
+            let clients = ops.authz.registrar().clients(&ids).await?;
+            let policy = ops.authz.config().reauthentication;
+            let now = clock.now();
+            println!("consent_id\ttpp\tclient_id\tkind\tstatus\tgranted\taccess_ends\taccounts");
+            for c in &all {
+                let status = if policy.suspended_at(c, now) {
+                    "Authorised (suspended until the customer refreshes)".to_owned()
+                } else {
+                    c.status.to_string()
+                };
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    c.id.as_str(),
+                    clients
+                        .get(&c.client_id)
+                        .map_or("(deleted)", |k| k.display_name()),
+                    c.client_id,
+                    c.kind.as_str(),
+                    status,
+                    day(c.authorised_at),
+                    day(policy.access_ends_at(c)),
+                    c.accounts
+                        .iter()
+                        .map(|a| a.as_str())
+                        .collect::<Vec<_>>()
+                        .join(","),
+                );
+            }
+        }
+        AdminCommand::RevokeTpp { client_id } => {
+            let done = consents
+                .revoke_all_of_client(&client_id, RevokedBy::Bank)
+                .await?;
+            let revoked = done.iter().filter(|r| r.revoked_now).count();
+            let tokens: u64 = done.iter().map(|r| r.tokens_revoked).sum();
+            println!(
+                "{client_id}: {revoked} consents revoked now ({} already closed), {tokens} tokens revoked",
+                done.len() - revoked
+            );
+        }
+        AdminCommand::SendReminders => {
+            // A page error is not Sync, so it is said in words.
+            let sent = ops
+                .pages
+                .send_reminders()
+                .await
+                .map_err(|e| anyhow::anyhow!("the reminder job failed: {e}"))?;
+            println!("{sent} reminders sent");
+        }
+    }
+    ops.store.close().await;
+    Ok(())
 }
 
 /// Opens the sandbox directory the way the server would, without starting the server.

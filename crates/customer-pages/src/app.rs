@@ -17,8 +17,8 @@ use crate::approvals::{ApprovalRequest, ApprovalStatus};
 use crate::journey::{Context, see_other, with_logo};
 use crate::limits::Target;
 use crate::pages::{
-    AccountOption, Action, Approval, Choice, Inbox, InboxItem, Message, SignIn, SummaryView,
-    clock_time, render,
+    AccountLine, AccountOption, Action, Approval, Choice, Inbox, InboxItem, Message, SignIn,
+    SummaryView, clock_time, render,
 };
 use crate::session::{Browser, FormFields, check_csrf};
 use crate::{CustomerPages, PageError};
@@ -52,7 +52,7 @@ enum Offer {
     NotHeld,
 }
 
-fn account_label(a: &Account) -> (String, String) {
+pub(crate) fn account_label(a: &Account) -> (String, String) {
     match (&a.pot, a.identification) {
         (Some(pot), _) => (format!("{} pot", pot.name), "Savings pot".into()),
         (None, Some(id)) => (
@@ -69,6 +69,36 @@ fn account_label(a: &Account) -> (String, String) {
 }
 
 impl CustomerPages {
+    /// The customer's open accounts with their balances, as the app's home lists them.
+    async fn account_lines(&self, customer: &CustomerId) -> Result<Vec<AccountLine>, PageError> {
+        let accounts = self.customer_accounts(customer).await?;
+        let ids: Vec<AccountId> = accounts.iter().map(|a| a.id.clone()).collect();
+        let balances = self
+            .inner
+            .core_banking
+            .balances(&ids)
+            .await
+            .map_err(|e| PageError::Internal(e.to_string()))?;
+        Ok(accounts
+            .iter()
+            .map(|a| {
+                let (label, detail) = account_label(a);
+                let balance = balances
+                    .iter()
+                    .find(|b| b.account_id == a.id)
+                    .map(|b| {
+                        bascule_api_kit::summary::money(b.booked.to_decimal(), b.currency.as_str())
+                    })
+                    .unwrap_or_default();
+                AccountLine {
+                    label,
+                    detail,
+                    balance,
+                }
+            })
+            .collect())
+    }
+
     fn sign_in_page(
         &self,
         browser: &Browser,
@@ -102,7 +132,7 @@ impl CustomerPages {
     }
 
     /// The signed-in customer, or the sign-in page that comes back to `next`.
-    async fn signed_in(
+    pub(crate) async fn signed_in(
         &self,
         headers: &HeaderMap,
         next: &str,
@@ -124,12 +154,12 @@ impl CustomerPages {
         Err(instead(page))
     }
 
-    async fn offer(
+    /// The customer's open accounts, pots included.
+    pub(crate) async fn customer_accounts(
         &self,
         customer: &CustomerId,
-        choice: &AccountChoice,
-    ) -> Result<Offer, PageError> {
-        let accounts: Vec<Account> = self
+    ) -> Result<Vec<Account>, PageError> {
+        Ok(self
             .inner
             .core_banking
             .accounts_of_customer(customer)
@@ -137,7 +167,28 @@ impl CustomerPages {
             .map_err(|e| PageError::Internal(e.to_string()))?
             .into_iter()
             .filter(Account::is_open)
-            .collect();
+            .collect())
+    }
+
+    /// The signed-in customer and the fields of their form, its CSRF token checked.
+    pub(crate) async fn signed_in_form(
+        &self,
+        headers: &HeaderMap,
+        next: &str,
+        body: &[u8],
+    ) -> Result<(Browser, CustomerId, FormFields), PageError> {
+        let (browser, customer) = self.signed_in(headers, next).await?;
+        let form = FormFields::parse(body);
+        check_csrf(&browser, form.get("csrf"))?;
+        Ok((browser, customer, form))
+    }
+
+    async fn offer(
+        &self,
+        customer: &CustomerId,
+        choice: &AccountChoice,
+    ) -> Result<Offer, PageError> {
+        let accounts = self.customer_accounts(customer).await?;
         Ok(match choice {
             AccountChoice::Several => Offer::Choose {
                 several: true,
@@ -303,6 +354,9 @@ pub(crate) async fn home(
             .unwrap_or_default()
             .to_owned(),
         requests,
+        accounts: pages.account_lines(&customer).await?,
+        hide_balances: pages.hides_balances(&customer).await?,
+        messages: pages.messages(&customer).await?,
     }))
 }
 
@@ -420,11 +474,9 @@ pub(crate) async fn decide(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Response, PageError> {
-    let (browser, customer) = pages
-        .signed_in(&headers, &format!("/app/approvals/{id}"))
+    let (browser, customer, form) = pages
+        .signed_in_form(&headers, &format!("/app/approvals/{id}"), &body)
         .await?;
-    let form = FormFields::parse(&body);
-    check_csrf(&browser, form.get("csrf"))?;
     let (approval, ctx) = pages.waiting_approval(&id, &customer, &browser).await?;
     let approve = match form.get("decision") {
         Some("approve") => true,

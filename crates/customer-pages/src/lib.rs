@@ -7,6 +7,10 @@
 //! - **The bank app** (`/app`): sign-in behind the [`AppSignIn`] trait (the demo's passcodes,
 //!   [`Passcodes`]), an inbox of approval requests and the approval screen, where approving is
 //!   the strong authentication ([`app`]).
+//! - **Open Banking connections** (`/app/connections`, two taps from the app's home): every
+//!   connection grouped by TPP, revoke, change accounts, refresh one or all ([`dashboard`]);
+//!   reminders 30 days before access ends through a [`Notifier`] ([`reminders`]); hidden
+//!   balances ([`settings`]).
 //! - **App-to-app** (`/app/authorize`, or `/authorize` in a browser already signed into the
 //!   app): straight to the approval screen and back to the TPP, no identification step.
 //!
@@ -17,11 +21,14 @@
 mod app;
 mod approvals;
 mod assets;
+mod dashboard;
 mod error;
 mod journey;
 mod limits;
 mod pages;
+mod reminders;
 mod session;
+mod settings;
 mod sign_in;
 
 use std::sync::Arc;
@@ -36,6 +43,7 @@ use bascule_store::Store;
 
 pub use error::PageError;
 pub use limits::Limits;
+pub use reminders::{AppInbox, Notifier, REMINDER_NOTICE, Reminder};
 pub use sign_in::{AppSignIn, Passcodes, SignInChoice};
 
 /// Settings of the customer's pages.
@@ -73,6 +81,7 @@ struct Inner {
     authz: Authz,
     core_banking: SharedCoreBanking,
     sign_in: Arc<dyn AppSignIn>,
+    notifier: Arc<dyn Notifier>,
     config: PagesConfig,
 }
 
@@ -83,6 +92,7 @@ impl CustomerPages {
         authz: Authz,
         core_banking: SharedCoreBanking,
         sign_in: Arc<dyn AppSignIn>,
+        notifier: Arc<dyn Notifier>,
         config: PagesConfig,
     ) -> Self {
         Self {
@@ -92,6 +102,7 @@ impl CustomerPages {
                 authz,
                 core_banking,
                 sign_in,
+                notifier,
                 config,
             }),
         }
@@ -127,6 +138,24 @@ impl CustomerPages {
                 "/app/approvals/{approval}",
                 get(app::approval_page).post(app::decide),
             )
+            .route("/app/connections", get(dashboard::list))
+            .route(
+                "/app/connections/refresh",
+                get(dashboard::refresh_all_page).post(dashboard::refresh_all),
+            )
+            .route(
+                "/app/connections/{consent}/refresh",
+                get(dashboard::refresh_one_page).post(dashboard::refresh_one),
+            )
+            .route(
+                "/app/connections/{consent}/revoke",
+                get(dashboard::revoke_page).post(dashboard::revoke),
+            )
+            .route(
+                "/app/connections/{consent}/accounts",
+                get(dashboard::accounts_page).post(dashboard::change_accounts),
+            )
+            .route("/app/settings/balances", post(settings::balances))
             .route("/assets/site.css", get(assets::css))
             .route("/assets/wait.js", get(assets::wait_js))
             .layer(axum::middleware::from_fn(pages::security_headers))

@@ -211,6 +211,14 @@ pub(crate) struct InboxItem {
     pub expires: String,
 }
 
+/// An account on the app's home, its balance shown or hidden behind a tap.
+#[derive(Debug, Clone)]
+pub(crate) struct AccountLine {
+    pub label: String,
+    pub detail: String,
+    pub balance: String,
+}
+
 #[derive(Template)]
 #[template(path = "inbox.html")]
 pub(crate) struct Inbox {
@@ -218,6 +226,74 @@ pub(crate) struct Inbox {
     pub csrf: String,
     pub first_name: String,
     pub requests: Vec<InboxItem>,
+    pub accounts: Vec<AccountLine>,
+    pub hide_balances: bool,
+    pub messages: Vec<crate::reminders::AppMessage>,
+}
+
+/// One connection on the dashboard.
+#[derive(Debug, Clone)]
+pub(crate) struct ConnectionView {
+    pub id: String,
+    pub summary: SummaryView,
+    pub accounts: Vec<String>,
+    pub granted: String,
+    /// "Refresh by" or "Active until", and the day.
+    pub ends: Option<(String, String)>,
+    pub status: String,
+    pub suspended: bool,
+    pub refreshable: bool,
+    pub accounts_changeable: bool,
+}
+
+/// A TPP's connections.
+#[derive(Debug, Clone)]
+pub(crate) struct TppGroup {
+    pub name: String,
+    pub connections: Vec<ConnectionView>,
+}
+
+#[derive(Template)]
+#[template(path = "connections.html")]
+pub(crate) struct Connections {
+    pub bank: String,
+    pub groups: Vec<TppGroup>,
+    /// How many connections "Refresh all" would refresh.
+    pub refresh_all: usize,
+}
+
+#[derive(Template)]
+#[template(path = "revoke.html")]
+pub(crate) struct RevokeConfirm {
+    pub bank: String,
+    pub csrf: String,
+    pub id: String,
+    pub tpp_name: String,
+    pub summary: SummaryView,
+    /// A funds-confirmation connection (card payments may be declined once it stops).
+    pub funds: bool,
+}
+
+#[derive(Template)]
+#[template(path = "change_accounts.html")]
+pub(crate) struct ChangeAccounts {
+    pub bank: String,
+    pub csrf: String,
+    pub id: String,
+    pub tpp_name: String,
+    pub accounts: Vec<AccountOption>,
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "refresh.html")]
+pub(crate) struct Refresh {
+    pub bank: String,
+    pub csrf: String,
+    pub action: String,
+    /// The TPPs whose connections this refreshes.
+    pub names: Vec<String>,
+    pub error: Option<String>,
 }
 
 #[derive(Debug, Clone)]

@@ -179,6 +179,67 @@ impl Consent {
     }
 }
 
+/// Who keeps account access going past 90 days, as the bank chooses it.
+///
+/// - [`Self::BankScaEvery90Days`] (PSD2 RTS Art. 10 as first written): account access that has
+///   not seen the customer's strong authentication for 90 days is suspended until the customer
+///   authenticates again (the dashboard's refresh, on the same ConsentId). The TPP meanwhile
+///   gets 403 `UK.OBIE.Reauthenticate` (RW §403, U028). The consent stays `Authorised`: the
+///   suspension is worked out from `authorised_at`, never stored, so a refresh lifts it with no
+///   second write and every node agrees.
+/// - [`Self::TppReconfirms`] (UK SCA-RTS Art. 10A, since 2022): the bank never suspends at 90
+///   days; the AISP reconfirms with the customer, and access ends at `ExpirationDateTime` only.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Reauthentication {
+    #[serde(rename = "bank_sca_every_90_days")]
+    BankScaEvery90Days,
+    #[default]
+    TppReconfirms,
+}
+
+/// How long a strong authentication keeps account access going under
+/// [`Reauthentication::BankScaEvery90Days`].
+pub const SCA_VALIDITY: time::Duration = time::Duration::days(90);
+
+impl Reauthentication {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::BankScaEvery90Days => "bank_sca_every_90_days",
+            Self::TppReconfirms => "tpp_reconfirms",
+        }
+    }
+
+    /// When the customer must authenticate again for the consent to keep giving access: only
+    /// account access under the bank's 90-day rule.
+    pub fn due_at(&self, consent: &Consent) -> Option<OffsetDateTime> {
+        match self {
+            Self::BankScaEvery90Days if consent.kind == ConsentKind::AccountAccess => {
+                consent.authorised_at.map(|at| at + SCA_VALIDITY)
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether the bank suspends the (authorised, unexpired) consent's access at `now` until
+    /// the customer authenticates again.
+    pub fn suspended_at(&self, consent: &Consent, now: OffsetDateTime) -> bool {
+        consent.is_usable_at(now) && self.due_at(consent).is_some_and(|due| now >= due)
+    }
+
+    /// When access stops unless something is done: the reauthentication due date or the
+    /// consent's expiry, whichever comes first (what the dashboard shows and reminders count
+    /// down to).
+    pub fn access_ends_at(&self, consent: &Consent) -> Option<OffsetDateTime> {
+        match (self.due_at(consent), consent.expires_at) {
+            (Some(due), Some(expiry)) => Some(due.min(expiry)),
+            (due, expiry) => due.or(expiry),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -221,5 +282,37 @@ mod tests {
         for k in ConsentKind::ALL {
             assert_eq!(ConsentKind::parse(k.as_str()), Some(k));
         }
+    }
+
+    #[test]
+    fn the_bank_suspends_account_access_90_days_after_the_last_strong_authentication() {
+        use time::macros::datetime;
+        let granted = datetime!(2026-01-05 09:00 UTC);
+        let consent = |kind| Consent {
+            id: ConsentId::parse("aac-1".to_owned()).unwrap(),
+            kind,
+            client_id: "tpp".into(),
+            status: ConsentStatus::Authorised,
+            created_at: granted,
+            status_updated_at: granted,
+            expires_at: Some(granted + time::Duration::days(365)),
+            customer_id: None,
+            accounts: Vec::new(),
+            authorised_at: Some(granted),
+            details: String::new(),
+        };
+        let access = consent(ConsentKind::AccountAccess);
+        let bank = Reauthentication::BankScaEvery90Days;
+        let day = |n| granted + time::Duration::days(n);
+        assert!(!bank.suspended_at(&access, day(89)));
+        assert!(bank.suspended_at(&access, day(90)));
+        assert_eq!(bank.access_ends_at(&access), Some(day(90)));
+        let tpp = Reauthentication::TppReconfirms;
+        assert!(!tpp.suspended_at(&access, day(364)));
+        assert_eq!(tpp.access_ends_at(&access), Some(day(365)));
+        // Funds confirmation is not account access: only its expiry ends it.
+        let funds = consent(ConsentKind::FundsConfirmation);
+        assert!(!bank.suspended_at(&funds, day(200)));
+        assert_eq!(bank.access_ends_at(&funds), Some(day(365)));
     }
 }

@@ -19,7 +19,10 @@ pub use account::{
     SortCodeAccountNumber,
 };
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use consent::{Consent, ConsentEvent, ConsentKind, ConsentStatus, InvalidTransition};
+pub use consent::{
+    Consent, ConsentEvent, ConsentKind, ConsentStatus, InvalidTransition, Reauthentication,
+    SCA_VALIDITY,
+};
 pub use customer::{Customer, PostalAddress};
 pub use ids::{
     AccountId, BeneficiaryId, ConsentId, CustomerId, DirectDebitId, IdSource, InvalidId,

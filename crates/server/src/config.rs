@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use bascule_domain::Reauthentication;
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
@@ -74,6 +75,13 @@ pub struct Config {
     pub revocation_refresh_seconds: u64,
     /// How long an approval request waits for the customer's app (seconds).
     pub approval_request_lifetime_seconds: i64,
+    /// `bank_sca_every_90_days`: account access is suspended 90 days after the customer's last
+    /// strong authentication until they refresh it in the app (PSD2 RTS Art. 10);
+    /// `tpp_reconfirms` (the default, UK SCA-RTS Art. 10A since 2022): never suspended at 90
+    /// days, access ends at the consent's ExpirationDateTime.
+    pub reauthentication: Reauthentication,
+    /// How often the reminder job looks for connections 30 days before suspension or expiry.
+    pub reminders_interval_seconds: u64,
 }
 
 impl Default for Config {
@@ -104,6 +112,8 @@ impl Default for Config {
             jobs_interval_seconds: 300,
             revocation_refresh_seconds: 10,
             approval_request_lifetime_seconds: 300,
+            reauthentication: Reauthentication::default(),
+            reminders_interval_seconds: 3600,
         }
     }
 }
@@ -195,6 +205,21 @@ mod tests {
         assert_eq!(
             redact_url("sqlite://data/bascule.db?mode=rwc"),
             "sqlite://data/bascule.db?mode=rwc"
+        );
+    }
+
+    #[test]
+    fn the_reauthentication_policy_is_named_as_the_bank_configures_it() {
+        let c: Config = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::string(
+                "reauthentication = \"bank_sca_every_90_days\"",
+            ))
+            .extract()
+            .unwrap();
+        assert_eq!(c.reauthentication, Reauthentication::BankScaEvery90Days);
+        assert_eq!(
+            Config::default().reauthentication,
+            Reauthentication::TppReconfirms
         );
     }
 

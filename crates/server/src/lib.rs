@@ -14,4 +14,6 @@ pub mod supervisor;
 pub mod telemetry;
 
 pub use config::{Config, ConfigError, LogFormat};
-pub use run::{AppState, Core, RunningServer, ServerError, start, start_on};
+pub use run::{
+    AppState, Core, Operations, RunningServer, ServerError, operations, start, start_on,
+};

@@ -13,7 +13,7 @@ use axum::middleware::from_fn_with_state;
 use axum::response::IntoResponse;
 use bascule_authz::{Authz, AuthzConfig, ServerKeys};
 use bascule_core_banking::SharedCoreBanking;
-use bascule_customer_pages::{CustomerPages, PagesConfig, Passcodes};
+use bascule_customer_pages::{AppInbox, CustomerPages, PagesConfig, Passcodes};
 use bascule_directory::{Directory, DirectoryError};
 use bascule_domain::{Clock, RandomIds, SortCode};
 use bascule_http::{Error, ErrorFormat, error_format, error_format_by_path, interaction_layer};
@@ -278,10 +278,10 @@ fn registrar(
     config: &Config,
     store: &Store,
     clock: &Arc<dyn Clock>,
-    directory: Option<&Directory>,
-    ca: &CertificateAuthority,
+    sandbox: Option<(&Directory, &CertificateAuthority)>,
     public_url: &str,
 ) -> Result<Registrar, ServerError> {
+    let directory = sandbox.map(|(d, _)| d);
     let mut trusted_directories = Vec::new();
     if let Some(d) = directory {
         let keys = bascule_jose::VerifyingKeys::from_jwks(&d.jwks())
@@ -291,7 +291,7 @@ fn registrar(
             keys: Arc::new(keys),
         });
     }
-    let sandbox_root = directory.map(|_| ca.certificate_der());
+    let sandbox_root = sandbox.map(|(_, ca)| ca.certificate_der());
     let http =
         jwks_http_client(sandbox_root.as_ref()).map_err(|e| ServerError::Config(e.to_string()))?;
     Ok(Registrar::new(
@@ -329,6 +329,7 @@ fn authorisation_server(
     authz_config.access_token_lifetime = config.access_token_lifetime_seconds;
     authz_config.rotate_refresh_tokens = config.rotate_refresh_tokens;
     authz_config.sandbox = config.sandbox;
+    authz_config.reauthentication = config.reauthentication;
     authz_config.sandbox_customer = match &config.sandbox_customer_id {
         Some(id) => Some(
             bascule_domain::CustomerId::parse(id.clone())
@@ -344,6 +345,77 @@ fn authorisation_server(
         core_banking.clone(),
         authz_config,
     ))
+}
+
+/// The built-in ledger on the server's database.
+async fn open_ledger(
+    store: &Store,
+    clock: &Arc<dyn Clock>,
+    sort_code: SortCode,
+) -> Result<Ledger, ServerError> {
+    Ok(Ledger::open(
+        store.clone(),
+        clock.clone(),
+        Arc::new(RandomIds),
+        LedgerConfig { sort_code },
+    )
+    .await?)
+}
+
+/// The customer's pages and the demo's passcodes behind their sign-in.
+fn customer_pages(
+    config: &Config,
+    store: &Store,
+    clock: &Arc<dyn Clock>,
+    authz: &Authz,
+    core_banking: &SharedCoreBanking,
+) -> (CustomerPages, Passcodes) {
+    let passcodes = Passcodes::new(store.clone(), clock.clone());
+    let mut pages_config = PagesConfig::new(config.bank.name.clone());
+    pages_config.approval_lifetime = config.approval_request_lifetime_seconds.max(1);
+    let pages = CustomerPages::new(
+        store.clone(),
+        clock.clone(),
+        authz.clone(),
+        core_banking.clone(),
+        Arc::new(passcodes.clone()),
+        Arc::new(AppInbox::new(store.clone(), clock.clone())),
+        pages_config,
+    );
+    (pages, passcodes)
+}
+
+/// What the bank's operators act on from the command line (`bascule admin`), on the configured
+/// database and the built-in ledger, without listening or running background jobs: the
+/// consent service and the registrar (through `authz`) and the customer's pages (reminders).
+pub struct Operations {
+    pub store: Store,
+    pub authz: Authz,
+    pub pages: CustomerPages,
+}
+
+/// Opens [`Operations`] on `config`'s database.
+pub async fn operations(config: &Config, clock: Arc<dyn Clock>) -> Result<Operations, ServerError> {
+    let sort_code = SortCode::parse(&config.bank.sort_code)
+        .map_err(|e| ServerError::Config(format!("bank.sort_code: {e}")))?;
+    let store = Store::connect(&config.database_url(), &StoreOptions::default()).await?;
+    let core_banking: SharedCoreBanking = Arc::new(open_ledger(&store, &clock, sort_code).await?);
+    let public_url = config.public_url(config.listen);
+    let registrar = registrar(config, &store, &clock, None, &public_url)?;
+    let authz = authorisation_server(
+        config,
+        &store,
+        &clock,
+        &registrar,
+        &core_banking,
+        &public_url,
+    )?;
+    let (pages, _) = customer_pages(config, &store, &clock, &authz, &core_banking);
+    Ok(Operations {
+        store,
+        authz,
+        pages,
+    })
 }
 
 /// Starts the server on the built-in ledger: everything is ready to serve when this returns.
@@ -395,13 +467,7 @@ pub async fn start_on(
     .await?;
     let (ledger, core_banking): (Option<Ledger>, SharedCoreBanking) = match core {
         Core::BuiltInLedger => {
-            let ledger = Ledger::open(
-                store.clone(),
-                clock.clone(),
-                Arc::new(RandomIds),
-                LedgerConfig { sort_code },
-            )
-            .await?;
+            let ledger = open_ledger(&store, &clock, sort_code).await?;
             (Some(ledger.clone()), Arc::new(ledger))
         }
         Core::Own(core) => {
@@ -442,8 +508,7 @@ pub async fn start_on(
         &config,
         &store,
         &clock,
-        directory.as_ref(),
-        &ca,
+        directory.as_ref().map(|d| (d, ca.as_ref())),
         &public_url,
     )?;
     let authz = authorisation_server(
@@ -480,17 +545,7 @@ pub async fn start_on(
     pisp.stored_terms_ready()
         .await
         .map_err(|e| ServerError::Task(format!("converting stored payment terms: {e:?}")))?;
-    let passcodes = Passcodes::new(store.clone(), clock.clone());
-    let mut pages_config = PagesConfig::new(config.bank.name.clone());
-    pages_config.approval_lifetime = config.approval_request_lifetime_seconds.max(1);
-    let pages = CustomerPages::new(
-        store.clone(),
-        clock.clone(),
-        authz.clone(),
-        core_banking.clone(),
-        Arc::new(passcodes.clone()),
-        pages_config,
-    );
+    let (pages, passcodes) = customer_pages(&config, &store, &clock, &authz, &core_banking);
     let drain = Duration::from_secs(config.shutdown_drain_seconds);
     let jobs_every = Duration::from_secs(config.jobs_interval_seconds.max(1));
     let revocation_refresh = Duration::from_secs(config.revocation_refresh_seconds.max(1));
@@ -529,12 +584,28 @@ pub async fn start_on(
         shutdown,
         drain,
     ));
-    let jobs = supervise(
+    let mut jobs = supervise(
         ledger,
         directory,
         &state.pisp,
         jobs_every,
         revocation_refresh,
+    );
+    let reminding = state.pages.clone();
+    // Idempotent across nodes: each reminder is claimed by a unique row before it is sent.
+    jobs.every(
+        "connection_reminders",
+        Duration::from_secs(state.config.reminders_interval_seconds.max(1)),
+        move || -> JobRun {
+            let pages = reminding.clone();
+            Box::pin(async move {
+                let sent = pages.send_reminders().await.map_err(|e| e.to_string())?;
+                if sent > 0 {
+                    tracing::info!(sent, "connection reminders sent");
+                }
+                Ok(())
+            })
+        },
     );
     tracing::info!(%addr, %public_url, "Bascule is serving");
     Ok(RunningServer {

@@ -267,7 +267,18 @@ impl Session {
         organisation_name: &str,
         with_pot: bool,
     ) -> anyhow::Result<Session> {
-        let app = crate::spawn_app(backend).await?;
+        Self::start_with(backend, api, organisation_name, with_pot, |_| {}).await
+    }
+
+    /// [`Session::start`] after `adjust` had its say on the server's configuration.
+    pub async fn start_with(
+        backend: bascule_store::Backend,
+        api: Api,
+        organisation_name: &str,
+        with_pot: bool,
+        adjust: impl FnOnce(&mut bascule_server::Config),
+    ) -> anyhow::Result<Session> {
+        let app = crate::spawn_app_with(backend, adjust).await?;
         let grace = people::grace(&app.ledger, with_pot).await?;
         let alan = people::alan(&app.ledger).await?;
         let tpp = Tpp::register(

@@ -1,6 +1,7 @@
 //! The `bascule` binary as a newcomer runs it: `bascule demo` builds the bank, serves it over
 //! TLS with the files a TPP needs, stops on SIGTERM, and reuses its data on the next start.
 
+mod admin;
 mod crash;
 
 use std::io::{BufRead, BufReader};

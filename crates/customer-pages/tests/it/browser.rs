@@ -10,6 +10,8 @@ use bascule_testkit::browser::{Browser, Device};
 use bascule_testkit::tpp::{REDIRECT, fragment_params};
 use fantoccini::Locator;
 
+use bascule_domain::Reauthentication;
+
 use crate::support::{Bank, PASSCODE, PIS};
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -363,4 +365,148 @@ async fn a_request_expiring_while_the_page_waits_shows_a_clear_page() -> anyhow:
     page(&phone, "expiry-app-inbox").await?;
     desktop.close().await?;
     phone.close().await
+}
+
+/// Waits until the page's heading is `title` (the next page has loaded).
+async fn heading(browser: &Browser, title: &str) -> anyhow::Result<()> {
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        let now = browser.text("h1").await.unwrap_or_default();
+        if now == title {
+            return Ok(());
+        }
+        anyhow::ensure!(
+            std::time::Instant::now() < deadline,
+            "expected the page {title:?}, still at {now:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// How many elements `css` matches on the page.
+async fn count(browser: &Browser, css: &str) -> anyhow::Result<usize> {
+    Ok(browser.client().find_all(Locator::Css(css)).await?.len())
+}
+
+/// `GET /accounts` as `tpp` after refreshing its `tokens`: the status the TPP gets.
+async fn tpp_reads(bank: &Bank, tpp: &bascule_testkit::Tpp, tokens: &serde_json::Value) -> u16 {
+    let refresh = tokens["refresh_token"].as_str().unwrap();
+    let (status, body) = tpp
+        .token(
+            &bank.app,
+            &[("grant_type", "refresh_token"), ("refresh_token", refresh)],
+        )
+        .await;
+    if status != 200 {
+        return 401;
+    }
+    bank.accounts_as(tpp, body["access_token"].as_str().unwrap())
+        .await
+        .status
+}
+
+#[tokio::test]
+async fn dashboard_lists_three_tpps_refreshes_all_revokes_one_changes_accounts_hides_balances()
+-> anyhow::Result<()> {
+    let bank = Bank::start_policy(Backend::Sqlite, Reauthentication::BankScaEvery90Days).await;
+    let g = &bank.grace;
+    let lend = bascule_testkit::Tpp::tls(&bank.app, "Lend Well Ltd").await;
+    let save = bascule_testkit::Tpp::tls(&bank.app, "Save Smart Ltd").await;
+    let everyday = std::slice::from_ref(&g.everyday.id);
+    let (budget_id, budget) = bank.connect(&bank.tpp, None, everyday).await;
+    let (lend_id, lend_tokens) = bank.connect(&lend, None, everyday).await;
+    let (_, save_tokens) = bank
+        .connect(
+            &save,
+            None,
+            &[g.bills.id.clone(), g.pot.clone().unwrap().id],
+        )
+        .await;
+    bank.app.clock.advance(time::Duration::days(90));
+    assert_eq!(tpp_reads(&bank, &bank.tpp, &budget).await, 403);
+
+    let phone = graces_phone(&bank, None).await?;
+    page(&phone, "dashboard-app-home").await?;
+    phone.click("a[href='/app/connections']").await?;
+    phone.wait_for(".tpp-group", WAIT).await?;
+    anyhow::ensure!(count(&phone, ".tpp-group h2").await? == 3, "three TPPs");
+    anyhow::ensure!(count(&phone, ".status.paused").await? == 3, "all paused");
+    page(&phone, "dashboard-connections-paused").await?;
+    phone
+        .screenshot_full_page("dashboard-connections-paused-full")
+        .await?;
+
+    // Refresh all: one passcode, every connection on its own ConsentId and refresh token.
+    phone.click("a[href='/app/connections/refresh']").await?;
+    phone.wait_for("#passcode", WAIT).await?;
+    page(&phone, "dashboard-refresh-all").await?;
+    phone.fill("#passcode", PASSCODE).await?;
+    phone.click("button.primary").await?;
+    heading(&phone, "Refreshed").await?;
+    page(&phone, "dashboard-refreshed").await?;
+    for (tpp, tokens) in [
+        (&bank.tpp, &budget),
+        (&lend, &lend_tokens),
+        (&save, &save_tokens),
+    ] {
+        assert_eq!(tpp_reads(&bank, tpp, tokens).await, 200);
+    }
+
+    // Revoke one, after its confirmation: that TPP gets 401, the others carry on.
+    phone.goto(&bank.app.url("/app/connections")).await?;
+    phone.wait_for(".tpp-group", WAIT).await?;
+    anyhow::ensure!(count(&phone, ".status.paused").await? == 0, "none paused");
+    page(&phone, "dashboard-connections").await?;
+    phone
+        .click(&format!("a[href='/app/connections/{lend_id}/revoke']"))
+        .await?;
+    phone
+        .wait_for("form[action$='/revoke'] button", WAIT)
+        .await?;
+    page(&phone, "dashboard-revoke-confirm").await?;
+    phone.click("form[action$='/revoke'] button").await?;
+    heading(&phone, "Connection stopped").await?;
+    page(&phone, "dashboard-revoked").await?;
+    assert_eq!(tpp_reads(&bank, &lend, &lend_tokens).await, 401);
+    assert_eq!(tpp_reads(&bank, &bank.tpp, &budget).await, 200);
+
+    // Change the accounts Budget Buddy sees: Bills instead of Everyday.
+    phone
+        .goto(
+            &bank
+                .app
+                .url(&format!("/app/connections/{budget_id}/accounts")),
+        )
+        .await?;
+    phone.wait_for("#passcode", WAIT).await?;
+    page(&phone, "dashboard-change-accounts").await?;
+    phone
+        .click(&format!("input[value='{}']", g.everyday.id.as_str()))
+        .await?;
+    phone
+        .click(&format!("input[value='{}']", g.bills.id.as_str()))
+        .await?;
+    phone.fill("#passcode", PASSCODE).await?;
+    phone.click("button.primary").await?;
+    heading(&phone, "Accounts changed").await?;
+    page(&phone, "dashboard-accounts-changed").await?;
+    assert_eq!(
+        bank.consent(&budget_id).await.accounts,
+        vec![g.bills.id.clone()]
+    );
+
+    // Hide balances: the home shows them only when tapped.
+    phone.goto(&bank.app.url("/app")).await?;
+    phone.wait_for("ul.accounts", WAIT).await?;
+    phone
+        .click("form[action='/app/settings/balances'] button")
+        .await?;
+    phone.wait_for("details.balance", WAIT).await?;
+    page(&phone, "dashboard-balances-hidden").await?;
+    anyhow::ensure!(!phone.text("ul.accounts").await?.contains('£'), "hidden");
+    phone.click("details.balance summary").await?;
+    anyhow::ensure!(phone.text("ul.accounts").await?.contains('£'), "tapped");
+    page(&phone, "dashboard-balance-tapped").await?;
+    phone.close().await?;
+    Ok(())
 }

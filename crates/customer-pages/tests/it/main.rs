@@ -5,5 +5,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod browser;
+mod dashboard;
 mod journeys;
 mod support;

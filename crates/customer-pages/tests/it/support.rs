@@ -1,9 +1,11 @@
 //! The bank, Grace (with her Holiday pot and her app passcode), Alan, and a TPP asking for
 //! account access or a payment, with the steps every journey test takes.
 
-use bascule_domain::SortCodeAccountNumber;
+use bascule_domain::{AccountId, Reauthentication, SortCodeAccountNumber};
 use bascule_store::Backend;
+use bascule_testkit::Tpp;
 use bascule_testkit::api::{Api, Call, Reply, Session, consent_id};
+use bascule_testkit::tpp::approve;
 use bascule_testkit::web::{Page, WebClient};
 use serde_json::{Value, json};
 
@@ -38,7 +40,20 @@ impl Bank {
     }
 
     pub async fn start_with(backend: Backend, api: Api) -> Bank {
-        let session = Session::start(backend, api, "Budget Buddy Ltd", true)
+        Self::start_configured(backend, api, |_| {}).await
+    }
+
+    /// The bank under `policy` for reauthentication.
+    pub async fn start_policy(backend: Backend, policy: Reauthentication) -> Bank {
+        Self::start_configured(backend, AIS, |c| c.reauthentication = policy).await
+    }
+
+    pub async fn start_configured(
+        backend: Backend,
+        api: Api,
+        adjust: impl FnOnce(&mut bascule_server::Config),
+    ) -> Bank {
+        let session = Session::start_with(backend, api, "Budget Buddy Ltd", true, adjust)
             .await
             .expect("the bank");
         let grace = &session.grace;
@@ -66,6 +81,49 @@ impl Bank {
             .await;
         assert_eq!(reply.status, 201, "{:#}", reply.body);
         consent_id(&reply.body)
+    }
+
+    /// A new account-access consent of `tpp` reading accounts and balances, ending at
+    /// `expires` (RFC 3339) when given.
+    pub async fn account_consent_of(&self, tpp: &Tpp, expires: Option<&str>) -> String {
+        let token = tpp.client_credentials(&self.app, "accounts").await;
+        let mut data = json!({"Permissions": ["ReadAccountsDetail", "ReadBalances"]});
+        if let Some(e) = expires {
+            data["ExpirationDateTime"] = json!(e);
+        }
+        let reply = self
+            .call(
+                Call::new(reqwest::Method::POST, "/account-access-consents", &token)
+                    .json(json!({"Data": data, "Risk": {}}))
+                    .via(tpp),
+            )
+            .await;
+        assert_eq!(reply.status, 201, "{:#}", reply.body);
+        consent_id(&reply.body)
+    }
+
+    /// `tpp` connects to Grace's `accounts` (sandbox approval): consent id and token response.
+    pub async fn connect(
+        &self,
+        tpp: &Tpp,
+        expires: Option<&str>,
+        accounts: &[AccountId],
+    ) -> (String, Value) {
+        let consent = self.account_consent_of(tpp, expires).await;
+        let tokens = tpp
+            .authorise(
+                &self.app,
+                &consent,
+                "accounts",
+                approve(&self.grace.customer.id, accounts),
+            )
+            .await;
+        (consent, tokens)
+    }
+
+    /// `GET /accounts` as `tpp` with `token`.
+    pub async fn accounts_as(&self, tpp: &Tpp, token: &str) -> Reply {
+        self.call(Call::get("/accounts", token).via(tpp)).await
     }
 
     /// A new domestic payment consent of £12.50 to Alan, from `debtor` when given.

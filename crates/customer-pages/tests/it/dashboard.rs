@@ -1,0 +1,430 @@
+//! The customer's Open Banking connections over HTTP, with the clock: the list grouped by TPP,
+//! revoke, change accounts, both reauthentication policies, refresh all on the same ConsentId
+//! and refresh token, the reminder 30 days ahead (once, on one node or two), hidden balances.
+
+use bascule_domain::{Clock, ConsentStatus, Reauthentication};
+use bascule_store::Backend;
+use bascule_testkit::web::{Page, WebClient};
+use bascule_testkit::{BACKENDS, Tpp};
+use time::Duration;
+
+use crate::support::{AIS, Bank, PASSCODE};
+
+const BANK_SCA: Reauthentication = Reauthentication::BankScaEvery90Days;
+const TPP_RECONFIRMS: Reauthentication = Reauthentication::TppReconfirms;
+
+fn refresh_token(tokens: &serde_json::Value) -> String {
+    tokens["refresh_token"].as_str().unwrap().to_owned()
+}
+
+async fn post_with_passcode(phone: &WebClient, path: &str, passcode: &str) -> Page {
+    let page = phone.get(path).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    phone
+        .post(path, &[("csrf", &page.csrf()), ("passcode", passcode)])
+        .await
+}
+
+#[tokio::test]
+async fn connections_are_listed_by_tpp_with_clusters_accounts_pots_and_dates() {
+    for backend in BACKENDS {
+        let bank = Bank::start_policy(backend, BANK_SCA).await;
+        let g = &bank.grace;
+        let pot = g.pot.as_ref().unwrap();
+        bank.connect(&bank.tpp, None, &[g.everyday.id.clone(), pot.id.clone()])
+            .await;
+        let other = Tpp::tls(&bank.app, "Lend Well Ltd").await;
+        bank.connect(
+            &other,
+            Some("2026-12-31T00:00:00+00:00"),
+            std::slice::from_ref(&g.bills.id),
+        )
+        .await;
+
+        let phone = bank.graces_app().await;
+        let home = phone.get("/app").await;
+        home.assert_says("href=\"/app/connections\"");
+        let list = phone.get("/app/connections").await;
+        assert_eq!(list.status, 200, "{}", list.body);
+        list.assert_says("<h2>Budget Buddy Ltd app</h2>");
+        list.assert_says("<h2>Lend Well Ltd app</h2>");
+        list.assert_says("Your Account Details");
+        list.assert_says("Holiday pot");
+        list.assert_says("Granted on");
+        list.assert_says("5 January 2026");
+        // 90 days after the strong authentication, before the consent's own expiry.
+        list.assert_says("<dt>Refresh by</dt><dd>5 April 2026</dd>");
+        assert!(!list.body.contains("Refresh all"), "nothing is due yet");
+    }
+}
+
+#[tokio::test]
+async fn revoking_asks_first_with_the_advice_then_the_tpps_tokens_die_at_once() {
+    for backend in BACKENDS {
+        let bank = Bank::start(backend).await;
+        let g = &bank.grace;
+        let (consent, tokens) = bank
+            .connect(&bank.tpp, None, std::slice::from_ref(&g.everyday.id))
+            .await;
+        let access = tokens["access_token"].as_str().unwrap();
+        assert_eq!(bank.accounts_as(&bank.tpp, access).await.status, 200);
+
+        let phone = bank.graces_app().await;
+        let path = format!("/app/connections/{consent}/revoke");
+        let confirm = phone.get(&path).await;
+        confirm.assert_says("Stop sharing with Budget Buddy Ltd app?");
+        confirm.assert_says("Contact Budget Buddy Ltd app to find out what stopping means");
+        assert_eq!(
+            bank.consent(&consent).await.status,
+            ConsentStatus::Authorised
+        );
+
+        let done = phone.post(&path, &[("csrf", &confirm.csrf())]).await;
+        done.assert_says("Connection stopped");
+        assert_eq!(bank.consent(&consent).await.status, ConsentStatus::Revoked);
+        assert_eq!(bank.accounts_as(&bank.tpp, access).await.status, 401);
+        let (status, _) = bank
+            .tpp
+            .token(
+                &bank.app,
+                &[
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", &refresh_token(&tokens)),
+                ],
+            )
+            .await;
+        assert_eq!(status, 400, "the refresh token died with the consent");
+        assert!(!phone.get("/app/connections").await.body.contains(&consent));
+    }
+}
+
+#[tokio::test]
+async fn a_form_without_the_sessions_csrf_token_revokes_nothing() {
+    let bank = Bank::start(Backend::Sqlite).await;
+    let g = &bank.grace;
+    let (consent, _) = bank
+        .connect(&bank.tpp, None, std::slice::from_ref(&g.everyday.id))
+        .await;
+    let phone = bank.graces_app().await;
+    let refused = phone
+        .post(
+            &format!("/app/connections/{consent}/revoke"),
+            &[("csrf", "forged")],
+        )
+        .await;
+    assert_eq!(refused.status, 403);
+    assert_eq!(
+        bank.consent(&consent).await.status,
+        ConsentStatus::Authorised
+    );
+}
+
+#[tokio::test]
+async fn changing_the_accounts_keeps_the_consent_id_and_the_tpps_refresh_token() {
+    for backend in BACKENDS {
+        let bank = Bank::start(backend).await;
+        let g = &bank.grace;
+        let (consent, tokens) = bank
+            .connect(
+                &bank.tpp,
+                None,
+                &[g.everyday.id.clone(), g.bills.id.clone()],
+            )
+            .await;
+        let phone = bank.graces_app().await;
+        let path = format!("/app/connections/{consent}/accounts");
+        let form = phone.get(&path).await;
+        form.assert_says("Which accounts can Budget Buddy Ltd app see?");
+        let csrf = form.csrf();
+        let wrong = phone
+            .post(
+                &path,
+                &[
+                    ("csrf", &csrf),
+                    ("account", g.bills.id.as_str()),
+                    ("passcode", "000000"),
+                ],
+            )
+            .await;
+        wrong.assert_says("That passcode is not right");
+        assert_eq!(bank.consent(&consent).await.accounts.len(), 2);
+
+        let done = phone
+            .post(
+                &path,
+                &[
+                    ("csrf", &csrf),
+                    ("account", g.bills.id.as_str()),
+                    ("passcode", PASSCODE),
+                ],
+            )
+            .await;
+        done.assert_says("Accounts changed");
+        assert_eq!(
+            bank.consent(&consent).await.accounts,
+            vec![g.bills.id.clone()]
+        );
+
+        let again = bank.tpp.refresh(&bank.app, &refresh_token(&tokens)).await;
+        let reply = bank
+            .accounts_as(&bank.tpp, again["access_token"].as_str().unwrap())
+            .await;
+        assert_eq!(reply.status, 200, "{:#}", reply.body);
+        let seen = reply.body["Data"]["Account"].as_array().unwrap();
+        assert_eq!(seen.len(), 1, "{seen:?}");
+        assert_eq!(seen[0]["AccountId"], g.bills.id.as_str());
+    }
+}
+
+#[tokio::test]
+async fn at_day_90_the_bank_suspends_access_and_one_refresh_all_restores_every_connection() {
+    for backend in BACKENDS {
+        let bank = Bank::start_policy(backend, BANK_SCA).await;
+        let g = &bank.grace;
+        let (first, first_tokens) = bank
+            .connect(&bank.tpp, None, std::slice::from_ref(&g.everyday.id))
+            .await;
+        let other = Tpp::tls(&bank.app, "Lend Well Ltd").await;
+        let (second, second_tokens) = bank
+            .connect(&other, None, std::slice::from_ref(&g.bills.id))
+            .await;
+
+        bank.app.clock.advance(Duration::days(90));
+        let suspended = bank
+            .tpp
+            .refresh(&bank.app, &refresh_token(&first_tokens))
+            .await;
+        let reply = bank
+            .accounts_as(&bank.tpp, suspended["access_token"].as_str().unwrap())
+            .await;
+        assert_eq!(reply.status, 403, "{:#}", reply.body);
+        assert_eq!(reply.error_code(), "UK.OBIE.Reauthenticate");
+        AIS.assert_valid("GET", "/accounts", &reply);
+        // The consent keeps its id and its status; only access waits for the customer.
+        assert_eq!(bank.consent(&first).await.status, ConsentStatus::Authorised);
+
+        let phone = bank.graces_app().await;
+        let list = phone.get("/app/connections").await;
+        list.assert_says("Paused: refresh to continue");
+        list.assert_says("2 connections need");
+        let wrong = post_with_passcode(&phone, "/app/connections/refresh", "999999").await;
+        wrong.assert_says("That passcode is not right");
+        let done = post_with_passcode(&phone, "/app/connections/refresh", PASSCODE).await;
+        done.assert_says("2 connections refreshed");
+
+        // The same refresh tokens, the same ConsentIds: nothing to do on the TPPs' side.
+        for (tpp, tokens, consent) in [
+            (&bank.tpp, &first_tokens, &first),
+            (&other, &second_tokens, &second),
+        ] {
+            let fresh = tpp.refresh(&bank.app, &refresh_token(tokens)).await;
+            let reply = bank
+                .accounts_as(tpp, fresh["access_token"].as_str().unwrap())
+                .await;
+            assert_eq!(reply.status, 200, "{:#}", reply.body);
+            let c = bank.consent(consent).await;
+            assert_eq!(c.id.as_str(), consent.as_str());
+            assert_eq!(c.authorised_at, Some(bank.app.clock.now()));
+        }
+        assert!(!phone.get("/app/connections").await.body.contains("Paused"));
+    }
+}
+
+#[tokio::test]
+async fn refreshing_one_connection_leaves_the_others_due() {
+    let bank = Bank::start_policy(Backend::Sqlite, BANK_SCA).await;
+    let g = &bank.grace;
+    let (first, _) = bank
+        .connect(&bank.tpp, None, std::slice::from_ref(&g.everyday.id))
+        .await;
+    let other = Tpp::tls(&bank.app, "Lend Well Ltd").await;
+    let (second, _) = bank
+        .connect(&other, None, std::slice::from_ref(&g.bills.id))
+        .await;
+    bank.app.clock.advance(Duration::days(70));
+    let phone = bank.graces_app().await;
+    let done = post_with_passcode(
+        &phone,
+        &format!("/app/connections/{first}/refresh"),
+        PASSCODE,
+    )
+    .await;
+    done.assert_says("Refreshed");
+    let now = bank.app.clock.now();
+    assert_eq!(bank.consent(&first).await.authorised_at, Some(now));
+    assert_ne!(bank.consent(&second).await.authorised_at, Some(now));
+    phone
+        .get("/app/connections")
+        .await
+        .assert_says("1 connection needs");
+}
+
+#[tokio::test]
+async fn under_tpp_reconfirms_nothing_is_suspended_at_day_90_and_access_stops_at_expiry() {
+    for backend in BACKENDS {
+        let bank = Bank::start_policy(backend, TPP_RECONFIRMS).await;
+        let g = &bank.grace;
+        let (consent, tokens) = bank
+            .connect(
+                &bank.tpp,
+                Some("2026-05-05T09:00:00+00:00"),
+                std::slice::from_ref(&g.everyday.id),
+            )
+            .await;
+        bank.app.clock.advance(Duration::days(100));
+        let fresh = bank.tpp.refresh(&bank.app, &refresh_token(&tokens)).await;
+        let access = fresh["access_token"].as_str().unwrap().to_owned();
+        assert_eq!(bank.accounts_as(&bank.tpp, &access).await.status, 200);
+
+        let phone = bank.graces_app().await;
+        let list = phone.get("/app/connections").await;
+        list.assert_says("<dt>Active until</dt><dd>5 May 2026</dd>");
+        assert!(!list.body.contains("Refresh all"), "{}", list.body);
+        phone
+            .get(&format!("/app/connections/{consent}/refresh"))
+            .await
+            .assert_says("Nothing to refresh");
+
+        bank.app.clock.advance(Duration::days(21));
+        assert_eq!(bank.accounts_as(&bank.tpp, &access).await.status, 401);
+    }
+}
+
+#[tokio::test]
+async fn a_connection_granted_61_days_ago_gets_exactly_one_reminder_linking_to_its_refresh() {
+    for backend in BACKENDS {
+        let bank = Bank::start_policy(backend, BANK_SCA).await;
+        let g = &bank.grace;
+        let (consent, _) = bank
+            .connect(&bank.tpp, None, std::slice::from_ref(&g.everyday.id))
+            .await;
+        let pages = &bank.app.state().pages;
+        bank.app.clock.advance(Duration::days(59));
+        assert_eq!(pages.send_reminders().await.unwrap(), 0, "31 days ahead");
+        bank.app.clock.advance(Duration::days(2));
+        assert_eq!(pages.send_reminders().await.unwrap(), 1);
+        assert_eq!(
+            pages.send_reminders().await.unwrap(),
+            0,
+            "a second run sends none"
+        );
+
+        let phone = bank.graces_app().await;
+        let home = phone.get("/app").await;
+        home.assert_says("Refresh Budget Buddy Ltd app by 5 April 2026");
+        home.assert_says(&format!("href=\"/app/connections/{consent}/refresh\""));
+
+        // A refresh starts a new cycle: one more reminder 60 days after it, not before.
+        post_with_passcode(
+            &phone,
+            &format!("/app/connections/{consent}/refresh"),
+            PASSCODE,
+        )
+        .await
+        .assert_says("Refreshed");
+        assert_eq!(pages.send_reminders().await.unwrap(), 0);
+        bank.app.clock.advance(Duration::days(61));
+        assert_eq!(pages.send_reminders().await.unwrap(), 1);
+    }
+}
+
+#[tokio::test]
+async fn under_tpp_reconfirms_the_reminder_comes_30_days_before_expiry() {
+    let bank = Bank::start_policy(Backend::Sqlite, TPP_RECONFIRMS).await;
+    let g = &bank.grace;
+    bank.connect(
+        &bank.tpp,
+        Some("2026-06-05T09:00:00+00:00"),
+        std::slice::from_ref(&g.everyday.id),
+    )
+    .await;
+    let pages = &bank.app.state().pages;
+    bank.app.clock.advance(Duration::days(91));
+    assert_eq!(pages.send_reminders().await.unwrap(), 0, "no 90-day cycle");
+    bank.app.clock.advance(Duration::days(40));
+    assert_eq!(pages.send_reminders().await.unwrap(), 1);
+    assert_eq!(pages.send_reminders().await.unwrap(), 0);
+    let phone = bank.graces_app().await;
+    phone
+        .get("/app")
+        .await
+        .assert_says("Budget Buddy Ltd app stops on 5 June 2026");
+}
+
+#[tokio::test]
+async fn two_nodes_on_one_postgresql_running_the_reminder_job_together_send_each_reminder_once() {
+    let bank = Bank::start_policy(Backend::Postgres, BANK_SCA).await;
+    let g = &bank.grace;
+    bank.connect(&bank.tpp, None, std::slice::from_ref(&g.everyday.id))
+        .await;
+    let other = Tpp::tls(&bank.app, "Lend Well Ltd").await;
+    bank.connect(&other, None, std::slice::from_ref(&g.bills.id))
+        .await;
+    let url = bank.app.db.url.clone();
+    let second = bascule_testkit::spawn_app_with(Backend::Postgres, |c| {
+        c.database_url = Some(url);
+        c.reauthentication = BANK_SCA;
+    })
+    .await
+    .unwrap();
+    bank.app.clock.advance(Duration::days(61));
+    second.clock.advance(Duration::days(61));
+    let (a, b) = (&bank.app.state().pages, &second.state().pages);
+    let mut sent = 0;
+    for _ in 0..3 {
+        let (x, y) = tokio::join!(a.send_reminders(), b.send_reminders());
+        sent += x.unwrap() + y.unwrap();
+    }
+    assert_eq!(sent, 2, "one reminder per connection across both nodes");
+    let phone = bank.graces_app().await;
+    let home = phone.get("/app").await;
+    assert_eq!(
+        home.body.matches("Refresh Budget Buddy Ltd app by").count(),
+        1
+    );
+    assert_eq!(home.body.matches("Refresh Lend Well Ltd app by").count(), 1);
+    second.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn hidden_balances_show_only_when_tapped_and_tpps_still_see_them() {
+    for backend in BACKENDS {
+        let bank = Bank::start(backend).await;
+        let g = &bank.grace;
+        let (_, tokens) = bank
+            .connect(&bank.tpp, None, std::slice::from_ref(&g.everyday.id))
+            .await;
+        let phone = bank.graces_app().await;
+        let home = phone.get("/app").await;
+        home.assert_says("Your accounts");
+        home.assert_says("Holiday pot");
+        home.assert_says("<span class=\"balance\">£800.00</span>");
+
+        let hidden = phone
+            .post(
+                "/app/settings/balances",
+                &[("csrf", &home.csrf()), ("hide", "yes")],
+            )
+            .await;
+        assert_eq!(hidden.redirect(), "/app");
+        let home = phone.get("/app").await;
+        home.assert_says("<summary>Show balance");
+        assert!(
+            !home.body.contains("<span class=\"balance\">"),
+            "{}",
+            home.body
+        );
+
+        let access = tokens["access_token"].as_str().unwrap();
+        let reply = bank
+            .call(
+                bascule_testkit::api::Call::get(
+                    &format!("/accounts/{}/balances", g.everyday.id.as_str()),
+                    access,
+                )
+                .via(&bank.tpp),
+            )
+            .await;
+        assert_eq!(reply.status, 200, "{:#}", reply.body);
+    }
+}
