@@ -147,3 +147,45 @@ impl Cbpii {
         Ok(confirmation)
     }
 }
+
+/// One answer the bank gave a CBPII, as the customer's dashboard lists it (PSRs reg. 68(6):
+/// the customer may ask which CBPII asked and what it was told).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GivenAnswer {
+    pub consent_id: String,
+    pub reference: String,
+    pub amount: String,
+    pub currency: String,
+    pub funds_available: bool,
+    pub at: OffsetDateTime,
+}
+
+/// Every answer given on `customer`'s funds-confirmation consents, newest first: one query.
+pub async fn answers_for_customer(
+    store: &bascule_store::Store,
+    customer: &bascule_domain::CustomerId,
+) -> Result<Vec<GivenAnswer>, bascule_store::StoreError> {
+    use bascule_store::sqlx::Row;
+    let rows = sqlx::query(
+        "SELECT f.consent_id, f.reference, f.amount, f.currency, \
+         CAST(f.funds_available AS BIGINT) AS funds_available, f.created_at \
+         FROM cbpii_funds_confirmations f JOIN consents c ON c.id = f.consent_id \
+         WHERE c.customer_id = $1 ORDER BY f.created_at DESC, f.id",
+    )
+    .bind(customer.as_str())
+    .fetch_all(store.pool())
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(GivenAnswer {
+                consent_id: r.try_get("consent_id")?,
+                reference: r.try_get("reference")?,
+                amount: r.try_get("amount")?,
+                currency: r.try_get("currency")?,
+                funds_available: r.try_get::<i64, _>("funds_available")? != 0,
+                at: OffsetDateTime::from_unix_timestamp(r.try_get("created_at")?)
+                    .map_err(|e| bascule_store::StoreError::corrupt(e.to_string()))?,
+            })
+        })
+        .collect()
+}

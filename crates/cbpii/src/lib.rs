@@ -56,7 +56,7 @@ use time::OffsetDateTime;
 pub(crate) use bascule_api_kit::core_error;
 
 pub use access::FundsAccess;
-pub use confirmations::{FundsCheck, FundsConfirmation};
+pub use confirmations::{FundsCheck, FundsConfirmation, GivenAnswer, answers_for_customer};
 pub use consents::{DebtorAccount, FundsConfirmationConsent, summary};
 
 /// The bank's CBPII settings.

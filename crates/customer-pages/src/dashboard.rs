@@ -22,8 +22,8 @@ use time::OffsetDateTime;
 use crate::app::account_label;
 use crate::limits::Target;
 use crate::pages::{
-    AccountOption, Action, ChangeAccounts, ConnectionView, Connections, Message, Refresh,
-    RevokeConfirm, SummaryView, TppGroup, render,
+    AccountOption, Action, AnswerView, ChangeAccounts, ConnectionView, Connections, Message,
+    Refresh, RevokeConfirm, SummaryView, TppGroup, clock_time, render,
 };
 use crate::reminders::REMINDER_NOTICE;
 use crate::session::{Browser, FormFields};
@@ -111,6 +111,7 @@ impl CustomerPages {
         &self,
         c: &Consent,
         labels: &HashMap<&AccountId, String>,
+        answers: &[bascule_cbpii::GivenAnswer],
         now: OffsetDateTime,
     ) -> Result<ConnectionView, PageError> {
         let policy = self.policy();
@@ -149,6 +150,26 @@ impl CustomerPages {
             suspended,
             refreshable: self.refreshable(c, now),
             accounts_changeable: c.kind == ConsentKind::AccountAccess,
+            answers: (c.kind == ConsentKind::FundsConfirmation).then(|| {
+                answers
+                    .iter()
+                    .filter(|a| a.consent_id == c.id.as_str())
+                    .map(|a| AnswerView {
+                        when: clock_time(a.at.unix_timestamp()),
+                        amount: a
+                            .amount
+                            .parse()
+                            .map(|v| bascule_api_kit::summary::money(v, &a.currency))
+                            .unwrap_or_else(|_| format!("{} {}", a.amount, a.currency)),
+                        reference: a.reference.clone(),
+                        answer: if a.funds_available {
+                            "Yes, enough money"
+                        } else {
+                            "No, not enough money"
+                        },
+                    })
+                    .collect()
+            }),
         })
     }
 
@@ -264,10 +285,18 @@ pub(crate) async fn list(
     let names = pages
         .tpp_names(&connections.iter().collect::<Vec<_>>())
         .await?;
+    let answers = if connections
+        .iter()
+        .any(|c| c.kind == ConsentKind::FundsConfirmation)
+    {
+        bascule_cbpii::answers_for_customer(&pages.inner.store, &customer).await?
+    } else {
+        Vec::new()
+    };
     let mut groups: Vec<TppGroup> = Vec::new();
     for c in &connections {
         let name = name_of(&names, c);
-        let view = pages.view(c, &labels, now)?;
+        let view = pages.view(c, &labels, &answers, now)?;
         match groups.iter_mut().find(|g| g.name == name) {
             Some(g) => g.connections.push(view),
             None => groups.push(TppGroup {

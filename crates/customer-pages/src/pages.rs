@@ -244,6 +244,17 @@ pub(crate) struct ConnectionView {
     pub suspended: bool,
     pub refreshable: bool,
     pub accounts_changeable: bool,
+    /// A funds-confirmation connection: every answer the bank gave its TPP, newest first.
+    pub answers: Option<Vec<AnswerView>>,
+}
+
+/// One yes/no the bank gave a funds-confirmation TPP.
+#[derive(Debug, Clone)]
+pub(crate) struct AnswerView {
+    pub when: String,
+    pub amount: String,
+    pub reference: String,
+    pub answer: &'static str,
 }
 
 /// A TPP's connections.

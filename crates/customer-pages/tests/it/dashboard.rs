@@ -428,3 +428,71 @@ async fn hidden_balances_show_only_when_tapped_and_tpps_still_see_them() {
         assert_eq!(reply.status, 200, "{:#}", reply.body);
     }
 }
+
+/// PSRs reg. 68(6): the customer sees which CBPII asked and the yes or no it was given.
+#[tokio::test]
+async fn a_funds_confirmation_connection_lists_every_check_and_the_answer_given() {
+    use bascule_testkit::api::{Call, consent_id};
+    use serde_json::json;
+    let bank = Bank::start(Backend::Sqlite).await;
+    let g = &bank.grace;
+    let everyday = g.everyday.identification.unwrap();
+    let cbpii = bascule_testkit::api::Api::new(
+        "/open-banking/v3.1/cbpii",
+        "v3.1.11/confirmation-funds-openapi.json",
+        false,
+    );
+    let cc = bank
+        .tpp
+        .client_credentials(&bank.app, "fundsconfirmations")
+        .await;
+    let created = cbpii
+        .send(
+            &bank.app,
+            &bank.tpp,
+            Call::post(
+                "/funds-confirmation-consents",
+                &cc,
+                &json!({"Data": {"DebtorAccount": {
+                    "SchemeName": "UK.OBIE.SortCodeAccountNumber",
+                    "Identification": everyday.to_string()
+                }}}),
+            ),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{:#}", created.body);
+    let consent = consent_id(&created.body);
+    let tokens = bank
+        .tpp
+        .authorise(
+            &bank.app,
+            &consent,
+            "fundsconfirmations",
+            bascule_testkit::tpp::approve(&g.customer.id, std::slice::from_ref(&g.everyday.id)),
+        )
+        .await;
+    let token = tokens["access_token"].as_str().unwrap();
+    for (reference, amount) in [("Coffee-1", "3.50"), ("Car-2", "9999.00")] {
+        let answer = cbpii
+            .send(
+                &bank.app,
+                &bank.tpp,
+                Call::post(
+                    "/funds-confirmations",
+                    token,
+                    &json!({"Data": {
+                        "ConsentId": consent,
+                        "Reference": reference,
+                        "InstructedAmount": {"Amount": amount, "Currency": "GBP"}
+                    }}),
+                ),
+            )
+            .await;
+        assert_eq!(answer.status, 201, "{:#}", answer.body);
+    }
+    let phone = bank.graces_app().await;
+    let list = phone.get("/app/connections").await;
+    list.assert_says("made (2)");
+    list.assert_says("£3.50, reference Coffee-1: <strong>Yes, enough money</strong>");
+    list.assert_says("£9,999.00, reference Car-2: <strong>No, not enough money</strong>");
+}
