@@ -287,3 +287,28 @@ async fn an_expired_consent_stops_confirmations() {
         valid("GET", "/funds-confirmation-consents/{ConsentId}", &read);
     }
 }
+
+/// OB-301-CBPII-000009
+///
+/// DELETE of a consent id the bank never issued: 400 `UK.OBIE.Resource.NotFound` (RW §400:
+/// an unknown resource id), with the interaction id, and nothing else is touched.
+#[tokio::test]
+async fn deleting_an_unknown_consent_is_400_not_found() {
+    let bank = Bank::start(Backend::Sqlite).await;
+    let body = bank
+        .create_consent(&bank.customer.everyday.identification, json!({}))
+        .await;
+    let id = body["Data"]["ConsentId"].as_str().unwrap();
+    let cc = bank.cc_token().await;
+    let reply = bank
+        .delete("/funds-confirmation-consents/no-such-consent", &cc)
+        .await;
+    assert_eq!(reply.status, 400, "{:#}", reply.body);
+    assert_eq!(reply.error_code(), "UK.OBIE.Resource.NotFound");
+    assert_eq!(reply.header("x-fapi-interaction-id"), Some(INTERACTION_ID));
+    valid("DELETE", "/funds-confirmation-consents/{ConsentId}", &reply);
+    let still = bank
+        .get(&format!("/funds-confirmation-consents/{id}"), &cc)
+        .await;
+    assert_eq!(still.body["Data"]["Status"], "AwaitingAuthorisation");
+}
