@@ -34,7 +34,7 @@ async fn token_with(
 
 /// Grace's arrangements: a beneficiary, a direct debit collected once, a monthly standing
 /// order, a scheduled payment — all on Everyday.
-async fn arrangements(bank: &Bank) {
+pub(crate) async fn arrangements(bank: &Bank) {
     let ledger = &bank.app.ledger;
     let everyday = bank.customer.everyday.clone();
     ledger

@@ -412,6 +412,7 @@ async fn credits_only_and_debits_only_consents_see_one_direction() {
     assert_eq!(bank.get("/transactions", &none).await.status, 403);
 }
 
+/// OB-301-TRA-105200
 #[tokio::test]
 async fn detail_fields_appear_only_with_read_transactions_detail() {
     for backend in bascule_testkit::BACKENDS {

@@ -6,6 +6,12 @@ use serde_json::json;
 
 use crate::support::{Bank, Call, valid};
 
+/// OB-301-DOP-100100
+/// OB-301-DOP-100400
+/// OB-301-DOP-100500
+/// OB-301-DOP-100600
+/// OB-301-DOP-100700
+/// OB-313-DOP-100100
 async fn main_path(backend: Backend) {
     let bank = Bank::start(backend).await;
     let before = bank.booked(&bank.customer.everyday).await;
@@ -256,6 +262,7 @@ async fn consent_bodies_are_validated_strictly() {
     }
 }
 
+/// OB-301-DOP-100100
 /// OB-301-DOP-100300
 /// OB-301-DOP-100600
 /// OB-301-DOP-100700

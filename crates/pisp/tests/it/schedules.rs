@@ -138,6 +138,11 @@ async fn standing_orders_on_core(
         .collect()
 }
 
+/// OB-301-DOP-100800
+/// OB-301-DOP-100900
+/// OB-301-DOP-101000
+/// OB-301-DOP-101100
+/// OB-301-DOP-101101
 async fn scheduled_main_path(backend: Backend) {
     let bank = Bank::start(backend).await;
     let grace = bank.customer.everyday.clone();
@@ -229,6 +234,10 @@ async fn a_scheduled_payment_is_paid_once_on_its_day_on_postgres() {
     scheduled_main_path(Backend::Postgres).await;
 }
 
+/// OB-301-DOP-101200
+/// OB-301-DOP-101300
+/// OB-301-DOP-101401
+/// OB-301-DOP-101500
 async fn standing_order_main_path(backend: Backend) {
     let bank = Bank::start(backend).await;
     let grace = bank.customer.everyday.clone();
@@ -589,4 +598,24 @@ async fn a_final_payment_amount_without_a_final_payment_is_refused() {
     counted["NumberOfPayments"] = json!("2");
     let reply = post_consent(&bank, SO_CONSENTS, &counted).await;
     assert_eq!(reply.status, 201, "{:#}", reply.body);
+}
+
+/// OB-301-DOP-101400
+///
+/// `POST /domestic-standing-orders` whose Frequency is no Open Banking code, against an
+/// authorised consent: 400 `UK.OBIE.Field.Invalid` at `Data.Initiation.Frequency` (the
+/// order's Initiation is checked by the same rules as the consent's before it is compared),
+/// and no standing order is made.
+#[tokio::test]
+async fn a_standing_order_with_an_invalid_frequency_is_400() {
+    let bank = Bank::start(Backend::Sqlite).await;
+    let initiation = monthly(&bank, "100.00");
+    let (consent_id, token) = authorised(&bank, SO_CONSENTS, &initiation).await;
+    let mut invalid = initiation.clone();
+    invalid["Frequency"] = json!("Fortnightly");
+    let reply = post_order(&bank, SO_ORDERS, &token, &order_body(&consent_id, &invalid)).await;
+    assert_eq!(reply.status, 400, "{:#}", reply.body);
+    assert_eq!(reply.error_code(), "UK.OBIE.Field.Invalid");
+    assert_eq!(reply.body["Errors"][0]["Path"], "Data.Initiation.Frequency");
+    assert!(standing_orders_on_core(&bank, "RENT").await.is_empty());
 }
