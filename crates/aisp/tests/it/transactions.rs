@@ -257,6 +257,7 @@ async fn pages_return_each_of_a_thousand_transactions_exactly_once_both_ways() {
             let r = bank
                 .get(&format!("/accounts/{account}/transactions"), &token)
                 .await;
+            valid("GET", ACCOUNT_TXNS, &r);
             everything.extend(ids(&r));
         }
         let bulk = walk(&bank, &token, "/transactions", "/transactions", "Next").await;

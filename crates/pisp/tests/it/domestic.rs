@@ -168,11 +168,27 @@ async fn insufficient_funds_reject_the_payment_and_funds_confirmation_says_no() 
         )
         .await;
     assert_eq!(funds.status, 200, "{:#}", funds.body);
-    assert_eq!(
-        funds.body["Data"]["FundsAvailableResult"]["FundsAvailable"],
-        false
+    valid(
+        "GET",
+        "/domestic-payment-consents/{ConsentId}/funds-confirmation",
+        &funds,
     );
-    assert!(!funds.body.to_string().contains("800"));
+    bank.verify_response(&funds);
+    // Exactly the yes/no and when it was asked (the bank's clock): no balance, no shortfall.
+    assert_eq!(
+        funds.body["Data"],
+        json!({"FundsAvailableResult": {
+            "FundsAvailableDateTime": "2026-01-05T09:00:00+00:00",
+            "FundsAvailable": false
+        }})
+    );
+    assert_eq!(funds.body["Meta"], json!({}));
+    assert_eq!(
+        funds.body["Links"],
+        json!({"Self": bank.app.url(&format!(
+            "/open-banking/v3.1/pisp/domestic-payment-consents/{id}/funds-confirmation"
+        ))})
+    );
     let reply = bank.pay(&id, &token, bank.initiation("2000.00")).await;
     assert_eq!(reply.status, 201, "{:#}", reply.body);
     valid("POST", "/domestic-payments", &reply);
