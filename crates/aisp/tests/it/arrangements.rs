@@ -4,7 +4,9 @@
 //! validated against the spec.
 
 use bascule_domain::{AccountId, Frequency, Pence, SortCodeAccountNumber};
-use bascule_ledger::{NewBeneficiary, NewDirectDebit, NewScheduledPayment, NewStandingOrder};
+use bascule_ledger::{
+    NewBeneficiary, NewDirectDebit, NewOffer, NewScheduledPayment, NewStandingOrder,
+};
 use bascule_store::Backend;
 use serde_json::{Value, json};
 use time::macros::{date, datetime};
@@ -33,7 +35,7 @@ async fn token_with(
 }
 
 /// Grace's arrangements: a beneficiary, a direct debit collected once, a monthly standing
-/// order, a scheduled payment — all on Everyday.
+/// order, a scheduled payment and an offer of a higher overdraft — all on Everyday.
 pub(crate) async fn arrangements(bank: &Bank) {
     let ledger = &bank.app.ledger;
     let everyday = bank.customer.everyday.clone();
@@ -73,6 +75,17 @@ pub(crate) async fn arrangements(bank: &Bank) {
         .await
         .unwrap();
     ledger
+        .add_offer(NewOffer {
+            account: everyday.clone(),
+            kind: bascule_domain::OfferKind::LimitIncrease,
+            description: "Raise your arranged overdraft to £1,000".into(),
+            starts_at: datetime!(2026-01-01 00:00 UTC),
+            ends_at: datetime!(2026-06-30 23:59:59 UTC),
+            amount: Some(Pence(100_000)),
+        })
+        .await
+        .unwrap();
+    ledger
         .add_scheduled_payment(NewScheduledPayment {
             account: everyday,
             execute_on: date!(2026 - 03 - 01),
@@ -83,6 +96,18 @@ pub(crate) async fn arrangements(bank: &Bank) {
         })
         .await
         .unwrap();
+}
+
+/// The id of the offer `arrangements` made.
+async fn offer_id(bank: &Bank) -> String {
+    let offers = bank
+        .app
+        .state()
+        .core_banking
+        .offers(std::slice::from_ref(&bank.customer.everyday))
+        .await
+        .unwrap();
+    offers[0].id.to_string()
 }
 
 #[tokio::test]
@@ -199,18 +224,33 @@ async fn arrangements_are_read_bulk_and_per_account_with_basic_and_detail_views(
         assert_eq!(sp["ScheduledType"], "Execution");
         assert_eq!(sp["InstructedAmount"]["Amount"], "120.00");
 
-        // Offers: the bank makes none — an empty, valid list.
-        for (path, spec_path) in [
-            ("/offers".to_owned(), "/offers"),
+        // Offers: Everyday's, in bulk and on the account; none on the pot (an empty list).
+        let offered = json!({"Offer": [{
+            "AccountId": c.everyday.as_str(),
+            "OfferId": offer_id(&bank).await,
+            "OfferType": "LimitIncrease",
+            "Description": "Raise your arranged overdraft to £1,000",
+            "StartDateTime": "2026-01-01T00:00:00+00:00",
+            "EndDateTime": "2026-06-30T23:59:59+00:00",
+            "Amount": {"Amount": "1000.00", "Currency": "GBP"}
+        }]});
+        for (path, spec_path, expected) in [
+            ("/offers".to_owned(), "/offers", &offered),
+            (
+                format!("/accounts/{}/offers", c.everyday),
+                "/accounts/{AccountId}/offers",
+                &offered,
+            ),
             (
                 format!("/accounts/{}/offers", c.pot),
                 "/accounts/{AccountId}/offers",
+                &json!({"Offer": []}),
             ),
         ] {
             let offers = bank.get(&path, &basic).await;
             assert_eq!(offers.status, 200, "{:#}", offers.body);
             valid("GET", spec_path, &offers);
-            assert_eq!(offers.body["Data"], json!({"Offer": []}));
+            assert_eq!(&offers.body["Data"], expected, "{path}");
         }
     }
 }

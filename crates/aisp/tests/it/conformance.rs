@@ -599,14 +599,14 @@ async fn each_resource_returns_its_data_with_the_interaction_id() {
             permissions: &["ReadAccountsBasic", "ReadOffers"],
             path: format!("/accounts/{e}/offers"),
             operation: "/accounts/{AccountId}/offers",
-            list: None,
+            list: Some("Offer"),
         },
         ReadRow {
             ids: &["OB-301-OFF-102700", "OB-301-OFF-102804"],
             permissions: &["ReadAccountsBasic", "ReadOffers"],
             path: "/offers".into(),
             operation: "/offers",
-            list: None,
+            list: Some("Offer"),
         },
         ReadRow {
             ids: &[
