@@ -3,13 +3,10 @@
 //! the consent window and the statement filters, the statement file. Every 200 body is
 //! validated against the spec.
 
-use bascule_domain::{AccountId, Frequency, Pence, SortCodeAccountNumber};
-use bascule_ledger::{
-    NewBeneficiary, NewDirectDebit, NewOffer, NewScheduledPayment, NewStandingOrder,
-};
+use bascule_domain::{AccountId, Pence};
 use bascule_store::Backend;
 use serde_json::{Value, json};
-use time::macros::{date, datetime};
+use time::macros::datetime;
 
 use crate::support::{ALL_PERMISSIONS, Bank, Reply, valid};
 
@@ -17,10 +14,6 @@ fn list<'a>(reply: &'a Reply, key: &str) -> &'a Vec<Value> {
     reply.body["Data"][key]
         .as_array()
         .unwrap_or_else(|| panic!("no {key} in {:#}", reply.body))
-}
-
-fn payee() -> SortCodeAccountNumber {
-    SortCodeAccountNumber::parse("40123412345678").unwrap()
 }
 
 async fn token_with(
@@ -34,66 +27,9 @@ async fn token_with(
         .await
 }
 
-/// Grace's arrangements: a beneficiary, a direct debit collected once, a monthly standing
-/// order, a scheduled payment and an offer of a higher overdraft — all on Everyday.
+/// Grace's arrangements on Everyday (see [`bascule_testkit::people::arrangements`]).
 pub(crate) async fn arrangements(bank: &Bank) {
-    let ledger = &bank.app.ledger;
-    let everyday = bank.customer.everyday.clone();
-    ledger
-        .add_beneficiary(NewBeneficiary {
-            account: everyday.clone(),
-            name: "Mum".into(),
-            creditor: payee(),
-            reference: Some("BIRTHDAY".into()),
-            trusted: true,
-        })
-        .await
-        .unwrap();
-    let dd = ledger
-        .add_direct_debit(NewDirectDebit {
-            account: everyday.clone(),
-            mandate_reference: "GYM-000123".into(),
-            originator_name: "PureGym Ltd".into(),
-        })
-        .await
-        .unwrap();
-    ledger
-        .collect_direct_debit(&dd.id, Pence(2_499), None)
-        .await
-        .unwrap();
-    ledger
-        .add_standing_order(NewStandingOrder {
-            account: everyday.clone(),
-            frequency: Frequency::parse("IntrvlMnthDay:01:28").unwrap(),
-            reference: "RENT".into(),
-            creditor_name: "Landlord".into(),
-            creditor: payee(),
-            amount: Pence(65_000),
-            first_payment_on: date!(2026 - 01 - 28),
-            final_payment_on: Some(date!(2026 - 12 - 28)),
-        })
-        .await
-        .unwrap();
-    ledger
-        .add_offer(NewOffer {
-            account: everyday.clone(),
-            kind: bascule_domain::OfferKind::LimitIncrease,
-            description: "Raise your arranged overdraft to £1,000".into(),
-            starts_at: datetime!(2026-01-01 00:00 UTC),
-            ends_at: datetime!(2026-06-30 23:59:59 UTC),
-            amount: Some(Pence(100_000)),
-        })
-        .await
-        .unwrap();
-    ledger
-        .add_scheduled_payment(NewScheduledPayment {
-            account: everyday,
-            execute_on: date!(2026 - 03 - 01),
-            amount: Pence(12_000),
-            reference: "COUNCIL TAX".into(),
-            creditor_name: "Bristol City Council".into(),
-            creditor: payee(),
-        })
+    bascule_testkit::people::arrangements(&bank.app.ledger, &bank.customer.everyday)
         .await
         .unwrap();
 }
@@ -132,7 +68,7 @@ async fn arrangements_are_read_bulk_and_per_account_with_basic_and_detail_views(
             &accounts,
         )
         .await;
-        let ident = payee().to_string();
+        let ident = bascule_testkit::people::payee().to_string();
 
         // (resource, Data key, the one Detail-only field)
         let resources = [

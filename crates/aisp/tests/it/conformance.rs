@@ -999,3 +999,37 @@ async fn one_accounts_transactions_show_detail_only_with_read_transactions_detai
         assert!(t["Balance"]["Amount"]["Amount"].is_string(), "{t}");
     }
 }
+
+/// A booking-time or statement-time filter with characters outside ASCII (what schemathesis
+/// sent, `«\u{622a2}Q}`, eight bytes in four characters): 400 `UK.OBIE.Field.InvalidDate`,
+/// never a 500.
+#[tokio::test]
+async fn query_dates_outside_ascii_are_400_not_a_server_error() {
+    let bank = Bank::start(Backend::Sqlite).await;
+    let c = &bank.customer;
+    let (_, token) = bank
+        .consented_token(&ALL_PERMISSIONS, std::slice::from_ref(&c.everyday))
+        .await;
+    for (path, operation) in [
+        (
+            "/transactions?toBookingDateTime=%C2%AB%F1%A2%8A%A2Q%7D".to_owned(),
+            "/transactions",
+        ),
+        (
+            format!(
+                "/accounts/{}/transactions?fromBookingDateTime=20160101T1%C3%A90",
+                c.everyday
+            ),
+            "/accounts/{AccountId}/transactions",
+        ),
+        (
+            "/statements?fromStatementDateTime=%C2%AB%F1%A2%8A%A2Q%7D".to_owned(),
+            "/statements",
+        ),
+    ] {
+        let reply = bank.get(&path, &token).await;
+        assert_eq!(reply.status, 400, "{path}: {:#}", reply.body);
+        assert_eq!(reply.error_code(), "UK.OBIE.Field.InvalidDate", "{path}");
+        valid("GET", operation, &reply);
+    }
+}
