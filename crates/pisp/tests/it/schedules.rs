@@ -143,6 +143,19 @@ async fn standing_orders_on_core(
 /// OB-301-DOP-101000
 /// OB-301-DOP-101100
 /// OB-301-DOP-101101
+/// The scheduled payment of [`scheduled`] (reference INVOICE-77) on Grace's Everyday.
+async fn scheduled_on_core(bank: &Bank) -> bascule_domain::ScheduledPayment {
+    bank.app
+        .state()
+        .core_banking
+        .scheduled_payments(std::slice::from_ref(&bank.customer.everyday))
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|s| s.reference == "INVOICE-77")
+        .expect("the scheduled payment on the ledger")
+}
+
 async fn scheduled_main_path(backend: Backend) {
     let bank = Bank::start(backend).await;
     let grace = bank.customer.everyday.clone();
@@ -189,17 +202,7 @@ async fn scheduled_main_path(backend: Backend) {
     assert_eq!(again.error_code(), "UK.OBIE.Resource.InvalidConsentStatus");
 
     // On the ledger's schedule, not paid before its day.
-    let on_core = bank
-        .app
-        .state()
-        .core_banking
-        .scheduled_payments(std::slice::from_ref(&grace))
-        .await
-        .unwrap();
-    let sp = on_core
-        .iter()
-        .find(|s| s.reference == "INVOICE-77")
-        .expect("the scheduled payment on the ledger");
+    let sp = scheduled_on_core(&bank).await;
     assert_eq!(sp.execute_on, date!(2026 - 01 - 10));
     assert_eq!(sp.amount, Pence(2500));
     assert_eq!(sp.status, ScheduleStatus::Active);
@@ -499,17 +502,7 @@ async fn scheduled_consent_accepts(when: &str, day: time::Date) {
     .await;
     assert_eq!(made.status, 201, "{:#}", made.body);
     assert_eq!(made.body["Data"]["Status"], "InitiationCompleted");
-    let on_core = bank
-        .app
-        .state()
-        .core_banking
-        .scheduled_payments(std::slice::from_ref(&bank.customer.everyday))
-        .await
-        .unwrap();
-    let sp = on_core
-        .iter()
-        .find(|s| s.reference == "INVOICE-77")
-        .expect("the scheduled payment on the ledger");
+    let sp = scheduled_on_core(&bank).await;
     assert_eq!(sp.execute_on, day);
 }
 
