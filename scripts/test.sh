@@ -72,8 +72,30 @@ ensure_postgres() {
   fi
 }
 
+# The customer-page tests drive Debian's Chromium through chromedriver (bascule_testkit::browser),
+# which looks for exactly these two paths; they fail, never skip, without them.
+ensure_chromium() {
+  if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then
+    say "Chromium and chromedriver are installed"
+    return
+  fi
+  say "Installing Chromium and chromedriver (Debian packages chromium, chromium-driver)"
+  local sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null 2>&1 || die "Chromium or chromedriver is missing and this user cannot install them (not root, no sudo). Install the Debian packages chromium and chromium-driver (/usr/bin/chromium, /usr/bin/chromedriver)."
+    sudo=(sudo)
+  fi
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q \
+    || die "apt-get update failed: cannot install chromium and chromium-driver"
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver \
+    || die "apt-get install chromium chromium-driver failed"
+  [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] \
+    || die "chromium and chromium-driver are installed but /usr/bin/chromium or /usr/bin/chromedriver is missing"
+}
+
 command -v cargo >/dev/null 2>&1 || die "cargo is required (https://rustup.rs)"
 ensure_postgres
+ensure_chromium
 
 say "Formatting"
 cargo fmt --all -- --check

@@ -2,6 +2,7 @@
 //! domain's), read one back for the client that owns it, delete one (the consent is revoked and
 //! every token tied to it dies). Each wire version only parses and renders.
 
+use bascule_api_kit::summary::ConsentSummary;
 use bascule_authz::{ConsentError, RevokedBy, WhenRevoked};
 use bascule_domain::aisp::AccountAccessConsent;
 use bascule_domain::{Consent, ConsentKind, ConsentStatus};
@@ -70,4 +71,13 @@ impl Aisp {
         }
         Ok(())
     }
+}
+
+/// What an account-access consent asks of the customer, in cluster language.
+pub fn summary(consent: &Consent) -> Result<ConsentSummary, Error> {
+    let details = AccountAccessConsent::from_json(&consent.details)?;
+    Ok(bascule_api_kit::summary::account_access(
+        &details.permissions,
+        consent.expires_at,
+    ))
 }

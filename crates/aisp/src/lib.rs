@@ -81,6 +81,7 @@ use time::OffsetDateTime;
 pub(crate) use bascule_api_kit::core_error;
 
 pub use access::Access;
+pub use consents::summary;
 pub use unattended::UnattendedAccess;
 
 /// How much transaction history a consent sees (issue 6 §7, "like Monzo": full history only

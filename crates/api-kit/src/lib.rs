@@ -10,6 +10,7 @@
 //! - [`Amount`], [`CashAccount`]: the amount and account-identification blocks;
 //! - [`ConsentEndpoints`], [`consent_routes`]: POST / GET / DELETE of a TPP's consents;
 //! - [`core_error`]: core-banking failures as the APIs report them;
+//! - [`summary`]: what a consent asks of the customer, in words a person reads;
 //! - [`v3_1_11`]: consent-status wire codes of v3.1.11.
 
 pub mod body;
@@ -18,6 +19,7 @@ mod core_banking;
 mod datetime;
 mod links;
 mod router;
+pub mod summary;
 pub mod v3_1_11;
 mod values;
 

@@ -21,10 +21,12 @@ use crate::{Authorisation, Authz, AuthzError, random_token, token_hash};
 /// The customer's answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
-    /// Approved after strong customer authentication, sharing these accounts.
+    /// Approved after strong customer authentication at `authenticated_at` (the ID token's
+    /// `auth_time`), sharing these accounts.
     Approve {
         customer: CustomerId,
         accounts: Vec<AccountId>,
+        authenticated_at: time::OffsetDateTime,
     },
     Reject,
 }
@@ -209,7 +211,12 @@ impl Authz {
             )
             .await?;
 
-        match (&request.sandbox, client.sandbox) {
+        // The server's mode now decides, not what was stored when the client registered: a
+        // bank that left sandbox mode refuses headless approval from every client.
+        match (
+            &request.sandbox,
+            self.inner.config.sandbox && client.sandbox,
+        ) {
             (Some(claim), true) => {
                 let decision = match self.sandbox_decision(claim, consent.kind).await {
                     Ok(d) => d,
@@ -218,7 +225,7 @@ impl Authz {
                 Ok(Outcome::Redirect(self.complete(&session, decision).await?))
             }
             (Some(_), false) => fail(AuthzError::request(
-                "headless approval is for sandbox clients only",
+                "headless approval is for sandbox clients of a bank in sandbox mode only",
             )),
             (None, _) => Ok(Outcome::Journey(session)),
         }
@@ -279,7 +286,11 @@ impl Authz {
                 })
                 .collect(),
         };
-        Ok(Decision::Approve { customer, accounts })
+        Ok(Decision::Approve {
+            customer,
+            accounts,
+            authenticated_at: self.inner.clock.now(),
+        })
     }
 
     /// Completes an authorisation session with the customer's decision; returns where the
@@ -331,7 +342,7 @@ impl Authz {
         }
         let consent_id = bascule_domain::ConsentId::parse(request.consent_id.clone())
             .map_err(|_| AuthzError::Internal("stored consent id".into()))?;
-        let (customer, accounts) = match decision {
+        let (customer, accounts, auth_time) = match decision {
             Decision::Reject => {
                 self.inner
                     .consents
@@ -344,7 +355,11 @@ impl Authz {
                     "the customer declined",
                 ));
             }
-            Decision::Approve { customer, accounts } => (customer, accounts),
+            Decision::Approve {
+                customer,
+                accounts,
+                authenticated_at,
+            } => (customer, accounts, authenticated_at.unix_timestamp()),
         };
         if accounts.is_empty() {
             return redirect_error(AuthzError::request("no account was selected"));
@@ -363,10 +378,27 @@ impl Authz {
                 "the selected accounts are not the customer's",
             ));
         }
-        self.inner
+        // Revoked or expired while the customer was deciding: the TPP hears it was not
+        // authorised, the customer's page says so.
+        match self
+            .inner
             .consents
             .authorise(&consent_id, Authorisation::First, &customer, &accounts)
-            .await?;
+            .await
+        {
+            Ok(_) => {}
+            Err(e @ (crate::ConsentError::Store(_) | crate::ConsentError::Internal(_))) => {
+                return Err(e.into());
+            }
+            Err(e) => {
+                tracing::info!(consent = %consent_id.as_str(), error = %e, "consent could not be authorised");
+                return redirect_error(AuthzError::oauth(
+                    axum::http::StatusCode::BAD_REQUEST,
+                    bascule_http::OAuthErrorCode::AccessDenied,
+                    "the consent can no longer be authorised",
+                ));
+            }
+        }
         self.mark_pushed_used(request_uri.as_deref()).await?;
 
         let code = random_token()?;
@@ -386,7 +418,7 @@ impl Authz {
                 .bind(request.scopes.join(" "))
                 .bind(request.nonce.as_deref())
                 .bind(ACR_SCA)
-                .bind(now)
+                .bind(auth_time)
                 .bind(request.code_challenge.as_deref())
                 .bind(now)
                 .bind(now + self.inner.config.code_lifetime),
@@ -399,7 +431,7 @@ impl Authz {
                 consent_id: &request.consent_id,
                 nonce: request.nonce.as_deref(),
                 acr: ACR_SCA,
-                auth_time: now,
+                auth_time,
                 code: Some(&code),
                 state: request.state.as_deref(),
                 access_token: None,

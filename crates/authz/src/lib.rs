@@ -27,7 +27,7 @@ use bascule_domain::{Clock, CustomerId};
 use bascule_registration::Registrar;
 use bascule_store::Store;
 
-pub use authorize::{Decision, SandboxDecision};
+pub use authorize::{Decision, Outcome as AuthorizeOutcome, SandboxDecision};
 pub use check::{AccessToken, TokenCheckError};
 pub use consents::{
     Authorisation, ConsentError, ConsentStore, Consents, NewConsent, Outcome, Revocation,
@@ -35,7 +35,7 @@ pub use consents::{
 };
 pub use error::AuthzError;
 pub use keys::ServerKeys;
-pub use request::{AuthorizationRequest, ResponseMode, ResponseType};
+pub use request::{ACR_SCA, AuthorizationRequest, ResponseMode, ResponseType};
 pub use tokens::TokenInfo;
 
 /// Settings of the authorisation server.
@@ -54,6 +54,8 @@ pub struct AuthzConfig {
     pub rotate_refresh_tokens: bool,
     /// Sandbox: the customer a headless approval acts for when the request names none.
     pub sandbox_customer: Option<CustomerId>,
+    /// The server runs in sandbox mode: headless approval is possible (for sandbox clients).
+    pub sandbox: bool,
 }
 
 impl AuthzConfig {
@@ -67,6 +69,7 @@ impl AuthzConfig {
             session_lifetime: 1800,
             rotate_refresh_tokens: false,
             sandbox_customer: None,
+            sandbox: false,
         }
     }
 

@@ -1,17 +1,17 @@
-//! The authorisation server's endpoints. Discovery, JWKS and authorize need no client
-//! certificate; PAR, token, revocation and registration management require one.
+//! The authorisation server's endpoints. Discovery and JWKS need no client certificate; PAR,
+//! token, revocation and registration management require one. `/authorize` is the customer's
+//! (a person's browser): the customer pages mount it over [`Authz::authorize`].
 
 use std::collections::HashMap;
 
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Form, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use bascule_http::{Error, ErrorFormat, MutualTls, error_format};
 
 use crate::Authz;
-use crate::authorize::Outcome;
 use crate::check::AccessToken;
 
 const NO_STORE: [(header::HeaderName, &str); 1] = [(header::CACHE_CONTROL, "no-store")];
@@ -35,13 +35,7 @@ impl Authz {
                 ErrorFormat::OAuth,
                 error_format,
             ));
-        let pages = Router::new()
-            .route("/authorize", get(authorize_get).post(authorize_post))
-            .route_layer(axum::middleware::from_fn_with_state(
-                ErrorFormat::Page,
-                error_format,
-            ));
-        oauth.merge(pages).with_state(self.clone())
+        oauth.with_state(self.clone())
     }
 }
 
@@ -57,41 +51,6 @@ async fn jwks(State(authz): State<Authz>) -> impl IntoResponse {
         [(header::CACHE_CONTROL, "public, max-age=300")],
         Json(authz.keys().jwks()),
     )
-}
-
-async fn authorize_get(
-    State(authz): State<Authz>,
-    Query(params): Query<HashMap<String, String>>,
-) -> Result<Response, Error> {
-    authorize(authz, params).await
-}
-
-async fn authorize_post(
-    State(authz): State<Authz>,
-    Form(params): Form<HashMap<String, String>>,
-) -> Result<Response, Error> {
-    authorize(authz, params).await
-}
-
-async fn authorize(authz: Authz, params: HashMap<String, String>) -> Result<Response, Error> {
-    match authz.authorize(&params).await? {
-        Outcome::Redirect(to) => Ok(Redirect::to(&to).into_response()),
-        Outcome::Journey(session) => Ok(waiting_page(&session).into_response()),
-    }
-}
-
-/// The customer's side of an authorisation that a person must decide. The journey pages (web
-/// identification, push approval, app-to-app) complete it through `Authz::complete`.
-fn waiting_page(session: &str) -> Html<String> {
-    let reference: String = session.chars().take(8).collect();
-    Html(format!(
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>Approve in your banking app</title></head><body><main>\
-         <h1>Approve in your banking app</h1>\
-         <p>An app has asked to connect to your account. Open your bank's app to review and approve \
-         the request.</p><p>Reference: <code>{reference}</code></p></main></body></html>\n"
-    ))
 }
 
 async fn par(

@@ -13,6 +13,7 @@ use bascule_domain::{Clock, SortCode, SystemClock};
 use bascule_server::{Config, LogFormat, telemetry};
 use bascule_store::{Store, StoreOptions};
 use bascule_tls::{CertificateAuthority, RevokedCertificates};
+use bascule_tpp::oauth::{AuthorizationResponse, ClientAuth, RequestObject};
 use bascule_tpp::{RegistrationRequest, TokenEndpointAuthMethod, TppClient, TppFiles};
 use clap::{Parser, Subcommand};
 
@@ -122,6 +123,22 @@ enum TppCommand {
         #[arg(long, default_value = "tls_client_auth")]
         method: String,
     },
+    /// Create an account-access consent (every permission) with the registered client and
+    /// print the authorisation URL to open in a browser, where the customer decides.
+    ConsentUrl {
+        /// The bank's base URL, e.g. https://localhost:8443.
+        #[arg(long)]
+        bank: String,
+    },
+    /// Exchange the code in the URL the browser landed on (the TPP's redirect URI) and print
+    /// the accounts the customer shared.
+    Accounts {
+        #[arg(long)]
+        bank: String,
+        /// The whole URL the browser was sent to, `https://...#code=...`.
+        #[arg(long)]
+        redirect: String,
+    },
     /// Register with a bank by dynamic client registration; saves registration.json.
     Register {
         /// The bank's base URL, e.g. https://localhost:8443.
@@ -163,8 +180,114 @@ async fn tpp(dir: &Path, command: TppCommand) -> anyhow::Result<()> {
                 path.display()
             );
         }
+        TppCommand::ConsentUrl { bank } => {
+            let (client, client_id, bank) = registered(dir, &files, &bank)?;
+            let meta = client.discover(&bank).await?;
+            let auth = ClientAuth::tls(&client_id);
+            let token_endpoint = meta
+                .mtls_endpoint("token_endpoint")
+                .unwrap_or(&meta.token_endpoint);
+            let token = client
+                .token_client_credentials(token_endpoint, &auth, "accounts")
+                .await?;
+            let every_permission: Vec<&str> = bascule_domain::aisp::Permission::ALL
+                .iter()
+                .map(|p| p.as_str())
+                .collect();
+            let created = client
+                .post_json(
+                    &format!("{bank}/open-banking/v3.1/aisp/account-access-consents"),
+                    &token.access_token,
+                    &serde_json::json!({"Data": {"Permissions": every_permission}, "Risk": {}}),
+                    &[],
+                )
+                .await?;
+            let consent = created.body["Data"]["ConsentId"].as_str().ok_or_else(|| {
+                anyhow::anyhow!("the bank did not create a consent: {}", created.text)
+            })?;
+            let redirect = files
+                .redirect_uris()
+                .first()
+                .ok_or_else(|| anyhow::anyhow!("the enrolment has no redirect URI"))?;
+            let request =
+                RequestObject::new(&client_id, &meta.issuer, redirect, "openid accounts", now)?
+                    .intent(consent);
+            let url = request.authorization_url(
+                &meta.authorization_endpoint,
+                &request.sign(files.signing_key())?,
+            )?;
+            println!("Consent {consent} awaits the customer. Open in a browser:\n\n{url}\n");
+            println!(
+                "After approving, the browser lands on {redirect}#code=... (no page there); give \
+                 that whole URL to `bascule tpp --tpp {} accounts --bank {bank} --redirect '<URL>'`.",
+                dir.display()
+            );
+        }
+        TppCommand::Accounts { bank, redirect } => {
+            let (client, client_id, bank) = registered(dir, &files, &bank)?;
+            let code = match AuthorizationResponse::from_redirect(&redirect)? {
+                AuthorizationResponse::Code { code, .. } => code,
+                AuthorizationResponse::Error {
+                    error, description, ..
+                } => anyhow::bail!(
+                    "the bank answered {error}: {}",
+                    description.unwrap_or_default()
+                ),
+                AuthorizationResponse::Jarm { .. } => {
+                    anyhow::bail!("a JARM response: not asked for")
+                }
+            };
+            let redirect_uri = files
+                .redirect_uris()
+                .first()
+                .ok_or_else(|| anyhow::anyhow!("the enrolment has no redirect URI"))?;
+            let meta = client.discover(&bank).await?;
+            let token = client
+                .token_authorization_code(
+                    meta.mtls_endpoint("token_endpoint")
+                        .unwrap_or(&meta.token_endpoint),
+                    &ClientAuth::tls(&client_id),
+                    &code,
+                    redirect_uri,
+                    None,
+                )
+                .await?;
+            let accounts = client
+                .get(
+                    &format!("{bank}/open-banking/v3.1/aisp/accounts"),
+                    &token.access_token,
+                )
+                .await?;
+            println!("{}", serde_json::to_string_pretty(&accounts.body)?);
+        }
     }
     Ok(())
+}
+
+/// The TPP's mTLS client, its client id (from `registration.json`, written by `register`) and
+/// the bank's base URL without a trailing slash.
+fn registered(
+    dir: &Path,
+    files: &TppFiles,
+    bank: &str,
+) -> anyhow::Result<(TppClient, String, String)> {
+    let path = dir.join("registration.json");
+    let registration: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).with_context(|| {
+            format!(
+                "{}: register first (`bascule tpp register`)",
+                path.display()
+            )
+        })?)?;
+    let client_id = registration["client_id"]
+        .as_str()
+        .ok_or_else(|| anyhow::anyhow!("{} has no client_id", path.display()))?
+        .to_owned();
+    Ok((
+        TppClient::new(files)?,
+        client_id,
+        bank.trim_end_matches('/').to_owned(),
+    ))
 }
 
 #[tokio::main]
@@ -278,6 +401,17 @@ async fn demo(data_dir: PathBuf, reset: bool, listen: SocketAddr) -> anyhow::Res
         .as_ref()
         .context("the demo bank lives in the built-in ledger")?;
     let bank = demo::load_demo_bank(ledger).await?;
+    let passcodes = demo_passcodes(&data_dir, &bank)?;
+    for c in &bank.customers {
+        if let Some(code) = passcodes.get(c.customer_id.as_str()) {
+            server
+                .state
+                .passcodes
+                .set(&c.customer_id, &c.name, code)
+                .await
+                .map_err(|e| anyhow::anyhow!("setting {}'s app passcode: {e}", c.name))?;
+        }
+    }
     println!();
     println!("Bascule demo bank is running at {url}");
     println!("  Front page:        {url}/");
@@ -286,6 +420,7 @@ async fn demo(data_dir: PathBuf, reset: bool, listen: SocketAddr) -> anyhow::Res
     println!("  Your certificate:  {url}/sandbox/tls/client-certificate  (mutual TLS)");
     println!("  Registration:      {url}/register  (DCR; aud = {audience})");
     println!("  Directory keys:    {url}/directory/jwks");
+    println!("  The bank app:      {url}/app  (sign in with a customer's passcode below)");
     println!();
     println!(
         "The demo TPP is enrolled and registered (client_id {client_id}); its files are in {}:",
@@ -310,7 +445,7 @@ async fn demo(data_dir: PathBuf, reset: bool, listen: SocketAddr) -> anyhow::Res
         data_dir.display()
     );
     println!();
-    println!("Demo customers:");
+    println!("Demo customers (sort code, account number, email, app passcode):");
     for c in &bank.customers {
         let pots: Vec<String> = c
             .pots
@@ -325,11 +460,14 @@ async fn demo(data_dir: PathBuf, reset: bool, listen: SocketAddr) -> anyhow::Res
             })
             .collect();
         println!(
-            "  {:<22} {} {}  {}  pots: {}",
+            "  {:<22} {} {}  {}  passcode {}  pots: {}",
             c.name,
             c.sort_code.dashed(),
             c.account_number,
             c.email,
+            passcodes
+                .get(c.customer_id.as_str())
+                .map_or("-", String::as_str),
             pots.join(", ")
         );
     }
@@ -340,6 +478,38 @@ async fn demo(data_dir: PathBuf, reset: bool, listen: SocketAddr) -> anyhow::Res
     );
     server.wait().await?;
     Ok(())
+}
+
+/// The demo customers' app passcodes: six random digits each, made on first run and kept in
+/// the data directory (0600) so later runs print the same ones.
+fn demo_passcodes(
+    data_dir: &Path,
+    bank: &demo::DemoBank,
+) -> anyhow::Result<std::collections::BTreeMap<String, String>> {
+    let file = data_dir.join("app-passcodes.json");
+    let mut codes: std::collections::BTreeMap<String, String> = match std::fs::read(&file) {
+        Ok(bytes) => {
+            serde_json::from_slice(&bytes).with_context(|| format!("reading {}", file.display()))?
+        }
+        Err(_) => Default::default(),
+    };
+    let before = codes.len();
+    for c in &bank.customers {
+        if !codes.contains_key(c.customer_id.as_str()) {
+            let mut bytes = [0u8; 4];
+            aws_lc_rs::rand::fill(&mut bytes)
+                .map_err(|_| anyhow::anyhow!("no randomness for the demo passcodes"))?;
+            let code = format!("{:06}", u32::from_le_bytes(bytes) % 1_000_000);
+            codes.insert(c.customer_id.as_str().to_owned(), code);
+        }
+    }
+    if codes.len() != before {
+        std::fs::write(&file, serde_json::to_vec_pretty(&codes)?)
+            .with_context(|| format!("writing {}", file.display()))?;
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(codes)
 }
 
 /// Opens the sandbox directory the way the server would, without starting the server.

@@ -9,6 +9,7 @@
 //! as the CBPII through DELETE (COFP; RES/cbpii/funds-confirmation-consent), and the CBPII
 //! learns which by reading it.
 
+use bascule_api_kit::summary::{AccountChoice, ConsentSummary, Section};
 use bascule_authz::{RevokedBy, WhenRevoked};
 use bascule_domain::{Consent, ConsentKind, SortCodeAccountNumber};
 use bascule_http::Error;
@@ -135,4 +136,24 @@ impl Cbpii {
             .await?;
         Ok(())
     }
+}
+
+/// What a funds-confirmation consent asks of the customer: yes/no answers about one named
+/// account, never a balance.
+pub fn summary(consent: &Consent) -> Result<ConsentSummary, Error> {
+    let details = FundsConfirmationConsent::of(consent)?;
+    Ok(ConsentSummary {
+        purpose: "wants to check, before you pay with it, that your account has enough money"
+            .into(),
+        sections: vec![Section {
+            title: "What it will see".into(),
+            lines: vec![
+                "Only a yes or no answer to \"is there enough money for this amount?\"".into(),
+                "Never your balance or your transactions".into(),
+            ],
+        }],
+        payment: None,
+        accounts: AccountChoice::Named(details.debtor_account.identification),
+        until: consent.expires_at,
+    })
 }

@@ -57,7 +57,7 @@ pub(crate) use bascule_api_kit::core_error;
 
 pub use access::FundsAccess;
 pub use confirmations::{FundsCheck, FundsConfirmation};
-pub use consents::{DebtorAccount, FundsConfirmationConsent};
+pub use consents::{DebtorAccount, FundsConfirmationConsent, summary};
 
 /// The bank's CBPII settings.
 #[derive(Debug, Clone)]

@@ -304,12 +304,180 @@ impl AccountAccessConsent {
     }
 }
 
+/// The Open Banking data clusters (CEG §Permissions and data clusters): how a customer is told,
+/// in the same words by every bank and every TPP, what an account-access consent shares. The
+/// bank's approval screen and its dashboard show these headings, each with its permissions'
+/// plain-English lines beneath.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Cluster {
+    AccountDetails,
+    RegularPayments,
+    AccountTransactions,
+    Statements,
+    FeaturesAndBenefits,
+    ContactAndPartyDetails,
+}
+
+impl Cluster {
+    /// The heading the guidelines give the cluster.
+    pub fn title(&self) -> &'static str {
+        match self {
+            Self::AccountDetails => "Your Account Details",
+            Self::RegularPayments => "Your Regular Payments",
+            Self::AccountTransactions => "Your Account Transactions",
+            Self::Statements => "Your Statements",
+            Self::FeaturesAndBenefits => "Your Account Features and Benefits",
+            Self::ContactAndPartyDetails => "Contact and party details",
+        }
+    }
+}
+
+impl Permission {
+    /// The cluster the permission is shown under.
+    pub fn cluster(&self) -> Cluster {
+        match self {
+            Self::ReadAccountsBasic
+            | Self::ReadAccountsDetail
+            | Self::ReadBalances
+            | Self::ReadPan => Cluster::AccountDetails,
+            Self::ReadBeneficiariesBasic
+            | Self::ReadBeneficiariesDetail
+            | Self::ReadStandingOrdersBasic
+            | Self::ReadStandingOrdersDetail
+            | Self::ReadDirectDebits
+            | Self::ReadScheduledPaymentsBasic
+            | Self::ReadScheduledPaymentsDetail => Cluster::RegularPayments,
+            Self::ReadTransactionsBasic
+            | Self::ReadTransactionsDetail
+            | Self::ReadTransactionsCredits
+            | Self::ReadTransactionsDebits => Cluster::AccountTransactions,
+            Self::ReadStatementsBasic | Self::ReadStatementsDetail => Cluster::Statements,
+            Self::ReadProducts | Self::ReadOffers => Cluster::FeaturesAndBenefits,
+            Self::ReadParty | Self::ReadPartyPsu => Cluster::ContactAndPartyDetails,
+        }
+    }
+
+    /// What the permission shares, in a customer's words. A Detail permission includes its
+    /// Basic one, so when both are granted only the Detail line is shown ([`clusters`]).
+    pub fn plain_english(&self) -> &'static str {
+        match self {
+            Self::ReadAccountsBasic => "Your account names, types and currencies",
+            Self::ReadAccountsDetail => {
+                "Your account names, types, currencies, sort codes and account numbers"
+            }
+            Self::ReadBalances => "Your account balances",
+            Self::ReadPan => "Your card numbers",
+            Self::ReadBeneficiariesBasic => "The payees you have set up",
+            Self::ReadBeneficiariesDetail => {
+                "The payees you have set up, with their account details"
+            }
+            Self::ReadStandingOrdersBasic => "Your standing orders",
+            Self::ReadStandingOrdersDetail => {
+                "Your standing orders, with the payees' account details"
+            }
+            Self::ReadDirectDebits => "Your direct debits",
+            Self::ReadScheduledPaymentsBasic => "Payments you have scheduled",
+            Self::ReadScheduledPaymentsDetail => {
+                "Payments you have scheduled, with the payees' account details"
+            }
+            Self::ReadTransactionsBasic => "Your transactions",
+            Self::ReadTransactionsDetail => "Your transactions, with their full details",
+            Self::ReadTransactionsCredits => "Money coming into your account",
+            Self::ReadTransactionsDebits => "Money going out of your account",
+            Self::ReadStatementsBasic => "Your statements",
+            Self::ReadStatementsDetail => "Your statements, with their full details",
+            Self::ReadProducts => "The features and charges of your accounts",
+            Self::ReadOffers => "Offers available to you",
+            Self::ReadParty => "The account holders' names and contact details",
+            Self::ReadPartyPsu => "Your name and contact details",
+        }
+    }
+
+    /// The Basic permission a Detail one includes.
+    fn included_basic(&self) -> Option<Permission> {
+        Some(match self {
+            Self::ReadAccountsDetail => Self::ReadAccountsBasic,
+            Self::ReadBeneficiariesDetail => Self::ReadBeneficiariesBasic,
+            Self::ReadStandingOrdersDetail => Self::ReadStandingOrdersBasic,
+            Self::ReadScheduledPaymentsDetail => Self::ReadScheduledPaymentsBasic,
+            Self::ReadTransactionsDetail => Self::ReadTransactionsBasic,
+            Self::ReadStatementsDetail => Self::ReadStatementsBasic,
+            _ => return None,
+        })
+    }
+}
+
+/// The granted permissions by cluster, in the guidelines' order, each cluster with the lines
+/// of its permissions (a Basic line left out when its Detail is granted).
+pub fn clusters(permissions: &[Permission]) -> Vec<(Cluster, Vec<&'static str>)> {
+    let granted: BTreeSet<Permission> = permissions.iter().copied().collect();
+    let covered: BTreeSet<Permission> = granted.iter().filter_map(|p| p.included_basic()).collect();
+    let mut out: Vec<(Cluster, Vec<&'static str>)> = Vec::new();
+    let mut ordered: Vec<Permission> = granted.difference(&covered).copied().collect();
+    // Within a cluster: the guidelines' order, a transaction direction after what it qualifies.
+    ordered.sort_by_key(|p| {
+        (
+            p.cluster(),
+            matches!(
+                p,
+                Permission::ReadTransactionsCredits | Permission::ReadTransactionsDebits
+            ),
+            Permission::ALL.iter().position(|q| q == p),
+        )
+    });
+    for p in ordered {
+        match out.last_mut() {
+            Some((c, lines)) if *c == p.cluster() => lines.push(p.plain_english()),
+            _ => out.push((p.cluster(), vec![p.plain_english()])),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use time::macros::datetime;
 
     use Permission as P;
+
+    #[test]
+    fn clusters_follow_the_guidelines_and_a_detail_line_replaces_its_basic_one() {
+        let shown = clusters(&[
+            P::ReadTransactionsDebits,
+            P::ReadAccountsBasic,
+            P::ReadAccountsDetail,
+            P::ReadTransactionsDetail,
+            P::ReadBalances,
+            P::ReadParty,
+        ]);
+        let titles: Vec<&str> = shown.iter().map(|(c, _)| c.title()).collect();
+        assert_eq!(
+            titles,
+            [
+                "Your Account Details",
+                "Your Account Transactions",
+                "Contact and party details"
+            ]
+        );
+        assert_eq!(
+            shown[0].1,
+            [
+                P::ReadAccountsDetail.plain_english(),
+                P::ReadBalances.plain_english()
+            ]
+        );
+        assert_eq!(
+            shown[1].1,
+            [
+                P::ReadTransactionsDetail.plain_english(),
+                P::ReadTransactionsDebits.plain_english()
+            ]
+        );
+        for p in Permission::ALL {
+            assert!(!p.plain_english().is_empty());
+        }
+    }
 
     #[test]
     fn every_code_round_trips_its_spec_spelling() {

@@ -299,6 +299,12 @@ struct Unrendered(Arc<Error>);
 #[derive(Clone, Copy)]
 struct Rendered;
 
+/// Marks `response` as final: an area that renders its own error pages (the customer's pages)
+/// keeps them, whatever its status.
+pub fn keep_as_rendered(response: &mut Response) {
+    response.extensions_mut().insert(Rendered);
+}
+
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let mut response = self.status().into_response();

@@ -12,6 +12,6 @@ pub mod ob_headers;
 pub use client_cert::MutualTls;
 pub use error::{
     Error, ErrorFormat, OAuthErrorCode, ObErrorCode, ObErrorDetail, error_format,
-    error_format_by_path,
+    error_format_by_path, keep_as_rendered,
 };
 pub use interaction::{INTERACTION_ID, InteractionId, interaction_layer};

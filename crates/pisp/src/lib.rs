@@ -79,6 +79,7 @@ pub mod pipeline;
 mod request;
 pub mod schedule_initiation;
 pub mod schedules;
+pub mod summary;
 pub mod v3_1_11;
 
 use std::sync::Arc;
@@ -98,6 +99,7 @@ use time::OffsetDateTime;
 pub use jws::JwsConfig;
 pub use limits::PaymentLimits;
 pub use request::PispRequest;
+pub use summary::summary;
 
 /// The bank's PIS settings.
 #[derive(Debug, Clone)]

@@ -63,6 +63,26 @@ impl Client {
     pub fn has_scope(&self, scope: &str) -> bool {
         self.scopes.iter().any(|s| s == scope)
     }
+
+    fn registered_text(&self, keys: &[&str]) -> Option<&str> {
+        keys.iter()
+            .filter_map(|k| self.registration.get(*k).and_then(|v| v.as_str()))
+            .map(str::trim)
+            .find(|v| !v.is_empty())
+    }
+
+    /// The name a customer is shown (CEG: the TPP's Client Name): the software statement's
+    /// `software_client_name`, else the registration's `client_name`, else the software id.
+    pub fn display_name(&self) -> &str {
+        self.registered_text(&["software_client_name", "client_name"])
+            .unwrap_or(&self.software_id)
+    }
+
+    /// The software statement's logo, when it is an https URL.
+    pub fn logo_uri(&self) -> Option<&str> {
+        self.registered_text(&["software_logo_uri", "logo_uri"])
+            .filter(|u| u.starts_with("https://") && !u.contains(['"', '\'', ' ', ';']))
+    }
 }
 
 fn split(s: &str, sep: char) -> Vec<String> {

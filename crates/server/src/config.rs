@@ -72,6 +72,8 @@ pub struct Config {
     pub jobs_interval_seconds: u64,
     /// How often revocations made on another node or by the CLI are reloaded (seconds).
     pub revocation_refresh_seconds: u64,
+    /// How long an approval request waits for the customer's app (seconds).
+    pub approval_request_lifetime_seconds: i64,
 }
 
 impl Default for Config {
@@ -101,6 +103,7 @@ impl Default for Config {
             shutdown_drain_seconds: 10,
             jobs_interval_seconds: 300,
             revocation_refresh_seconds: 10,
+            approval_request_lifetime_seconds: 300,
         }
     }
 }

@@ -13,6 +13,7 @@ use axum::middleware::from_fn_with_state;
 use axum::response::IntoResponse;
 use bascule_authz::{Authz, AuthzConfig, ServerKeys};
 use bascule_core_banking::SharedCoreBanking;
+use bascule_customer_pages::{CustomerPages, PagesConfig, Passcodes};
 use bascule_directory::{Directory, DirectoryError};
 use bascule_domain::{Clock, RandomIds, SortCode};
 use bascule_http::{Error, ErrorFormat, error_format, error_format_by_path, interaction_layer};
@@ -96,6 +97,10 @@ pub struct AppState {
     pub cbpii: bascule_cbpii::Cbpii,
     /// The Payment Initiation API.
     pub pisp: bascule_pisp::Pisp,
+    /// The customer's pages: consent journeys and the bank app.
+    pub pages: CustomerPages,
+    /// The demo bank app's passcodes (the sign-in behind the pages).
+    pub passcodes: Passcodes,
     pub clock: Arc<dyn Clock>,
     pub public_url: String,
 }
@@ -175,6 +180,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .merge(pages)
         .merge(state.registrar.router().route_layer(oauth()))
         .merge(state.authz.router())
+        .merge(state.pages.router())
         .merge(state.aisp.router())
         .merge(state.cbpii.router())
         .merge(state.pisp.router());
@@ -322,6 +328,7 @@ fn authorisation_server(
     let mut authz_config = AuthzConfig::new(public_url);
     authz_config.access_token_lifetime = config.access_token_lifetime_seconds;
     authz_config.rotate_refresh_tokens = config.rotate_refresh_tokens;
+    authz_config.sandbox = config.sandbox;
     authz_config.sandbox_customer = match &config.sandbox_customer_id {
         Some(id) => Some(
             bascule_domain::CustomerId::parse(id.clone())
@@ -473,6 +480,17 @@ pub async fn start_on(
     pisp.stored_terms_ready()
         .await
         .map_err(|e| ServerError::Task(format!("converting stored payment terms: {e:?}")))?;
+    let passcodes = Passcodes::new(store.clone(), clock.clone());
+    let mut pages_config = PagesConfig::new(config.bank.name.clone());
+    pages_config.approval_lifetime = config.approval_request_lifetime_seconds.max(1);
+    let pages = CustomerPages::new(
+        store.clone(),
+        clock.clone(),
+        authz.clone(),
+        core_banking.clone(),
+        Arc::new(passcodes.clone()),
+        pages_config,
+    );
     let drain = Duration::from_secs(config.shutdown_drain_seconds);
     let jobs_every = Duration::from_secs(config.jobs_interval_seconds.max(1));
     let revocation_refresh = Duration::from_secs(config.revocation_refresh_seconds.max(1));
@@ -490,6 +508,8 @@ pub async fn start_on(
         aisp,
         cbpii,
         pisp,
+        pages,
+        passcodes,
         clock,
         public_url: public_url.clone(),
     };

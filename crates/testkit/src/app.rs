@@ -129,6 +129,15 @@ fn unreachable_state() -> ! {
     panic!("the test app was shut down")
 }
 
+/// A person's browser: trusts the bank (`ca_pem`), presents no client certificate, follows no
+/// redirects (each hop is the test's to check).
+pub fn https_browser(ca_pem: &str) -> anyhow::Result<reqwest::Client> {
+    Ok(reqwest::Client::builder()
+        .tls_certs_only([reqwest::Certificate::from_pem(ca_pem.as_bytes())?])
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?)
+}
+
 pub fn https_client(
     ca_pem: &str,
     identity: Option<&IssuedCertificate>,
@@ -205,10 +214,7 @@ async fn spawn(
         addr: server.addr,
         client: https_client(&ca_pem, None)?,
         tpp_client: https_client(&ca_pem, Some(&tpp_certificate))?,
-        browser: reqwest::Client::builder()
-            .tls_certs_only([reqwest::Certificate::from_pem(ca_pem.as_bytes())?])
-            .redirect(reqwest::redirect::Policy::none())
-            .build()?,
+        browser: https_browser(&ca_pem)?,
         ca_pem,
         tpp_certificate,
         clock,

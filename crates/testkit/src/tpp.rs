@@ -203,6 +203,58 @@ impl Tpp {
         access_token(&body)
     }
 
+    /// The authorisation URL a TPP sends the customer to for `consent_id` (scope `openid
+    /// {scope}`, `code id_token`, a signed request object by value); with `approval` as the
+    /// sandbox's headless `bascule_sandbox` claim when given, else for a person to decide.
+    pub fn authorization_url(
+        &self,
+        app: &TestServer,
+        path: &str,
+        consent_id: &str,
+        scope: &str,
+        approval: Option<Value>,
+    ) -> Url {
+        let scope = format!("openid {scope}");
+        let mut request = RequestObject::new(
+            &self.client_id,
+            &app.state().authz.config().issuer,
+            REDIRECT,
+            &scope,
+            app.clock.now().unix_timestamp(),
+        )
+        .expect("a request object")
+        .intent(consent_id);
+        if let Some(approval) = approval {
+            request = request.claim("bascule_sandbox", approval);
+        }
+        let jwt = self.sign(&request);
+        let mut url = Url::parse(&app.url(path)).expect("the authorize URL");
+        url.query_pairs_mut()
+            .append_pair("client_id", &self.client_id)
+            .append_pair("response_type", "code id_token")
+            .append_pair("scope", &scope)
+            .append_pair("redirect_uri", REDIRECT)
+            .append_pair("request", &jwt);
+        url
+    }
+
+    /// The access token (and the rest of the token response) for the code in the fragment of
+    /// `redirect`, the TPP's redirect URI as the bank sent the browser there.
+    pub async fn redeem(&self, app: &TestServer, redirect: &str) -> Value {
+        let code = fragment_params(redirect)
+            .remove("code")
+            .unwrap_or_else(|| panic!("no code in {redirect}"));
+        self.token_ok(
+            app,
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", REDIRECT),
+            ],
+        )
+        .await
+    }
+
     /// The sandbox's headless approval of `consent_id` (scope `openid {scope}`, `approval` as
     /// the `bascule_sandbox` claim, see [`approve`]) from a browser, then the code redeemed:
     /// the token response (`access_token`, `refresh_token` ...).
@@ -213,25 +265,7 @@ impl Tpp {
         scope: &str,
         approval: Value,
     ) -> Value {
-        let scope = format!("openid {scope}");
-        let request = RequestObject::new(
-            &self.client_id,
-            &app.state().authz.config().issuer,
-            REDIRECT,
-            &scope,
-            app.clock.now().unix_timestamp(),
-        )
-        .expect("a request object")
-        .intent(consent_id)
-        .claim("bascule_sandbox", approval);
-        let jwt = self.sign(&request);
-        let mut url = Url::parse(&app.url("/authorize")).expect("the authorize URL");
-        url.query_pairs_mut()
-            .append_pair("client_id", &self.client_id)
-            .append_pair("response_type", "code id_token")
-            .append_pair("scope", &scope)
-            .append_pair("redirect_uri", REDIRECT)
-            .append_pair("request", &jwt);
+        let url = self.authorization_url(app, "/authorize", consent_id, scope, Some(approval));
         let response = app.browser.get(url).send().await.expect("GET /authorize");
         let location = response
             .headers()
@@ -239,18 +273,7 @@ impl Tpp {
             .and_then(|l| l.to_str().ok())
             .map(str::to_owned)
             .unwrap_or_else(|| panic!("no redirect from /authorize: {}", response.status()));
-        let code = fragment_params(&location)
-            .remove("code")
-            .unwrap_or_else(|| panic!("no code in {location}"));
-        self.token_ok(
-            app,
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", REDIRECT),
-            ],
-        )
-        .await
+        self.redeem(app, &location).await
     }
 
     /// A new token response from `refresh_token` (same consent).

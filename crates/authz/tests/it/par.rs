@@ -58,11 +58,12 @@ async fn par_ensure_reused_request_uri_prior_to_auth_completion_succeeds() {
     let uri = bank.push_ok(&bank.tpp, &bank.tpp.sign(&request)).await;
     for attempt in 1..=2 {
         let answer = authorize_uri(&bank, &bank.tpp.client_id, &uri).await;
-        assert_eq!(answer.status, 200, "attempt {attempt}: {answer:?}");
+        // The customer's journey starts: the browser goes to the identification page.
+        assert_eq!(answer.status, 303, "attempt {attempt}: {answer:?}");
+        let location = answer.location.as_deref().unwrap_or_default();
         assert!(
-            answer.body.contains("Approve in your banking app"),
-            "attempt {attempt}: {}",
-            answer.body
+            location.starts_with("/consent/"),
+            "attempt {attempt}: {location}"
         );
     }
 }

@@ -10,6 +10,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use bascule_testkit::https_client;
+use bascule_testkit::web::WebClient;
 
 struct Demo {
     child: Child,
@@ -160,6 +161,126 @@ async fn the_demo_starts_serves_over_mtls_and_reuses_its_data() -> anyhow::Resul
     let body: serde_json::Value = response.json().await?;
     assert!(body["client_id"].is_string(), "{body}");
     let first_customers: Vec<String> = customers.into_iter().cloned().collect();
+
+    // The bank app's URL and each customer's passcode are printed, and a printed passcode
+    // signs that customer into the app.
+    assert!(
+        demo.output
+            .iter()
+            .any(|l| l.contains(&format!("{}/app", demo.url))),
+        "{:?}",
+        demo.output
+    );
+    let passcode_of = |line: &str| -> Option<String> {
+        let rest = line.split("passcode ").nth(1)?;
+        let code: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        (code.len() == 6).then_some(code)
+    };
+    assert!(
+        first_customers.iter().all(|l| passcode_of(l).is_some()),
+        "{first_customers:?}"
+    );
+    // The README's click-through: the demo TPP's CLI prints an authorisation URL; a person
+    // identifies in one browser, approves in the app in another; the CLI reads the accounts.
+    let cli = |args: &[&str]| -> anyhow::Result<String> {
+        let out = Command::new(env!("CARGO_BIN_EXE_bascule"))
+            .args(["tpp", "--tpp"])
+            .arg(&tpp)
+            .args(args)
+            .output()?;
+        anyhow::ensure!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Ok(String::from_utf8(out.stdout)?)
+    };
+    let printed = cli(&["consent-url", "--bank", &demo.url])?;
+    let url = printed
+        .lines()
+        .find(|l| l.starts_with("https://") && l.contains("/authorize?"))
+        .ok_or_else(|| anyhow::anyhow!("no URL in {printed}"))?;
+    let person = first_customers
+        .first()
+        .ok_or_else(|| anyhow::anyhow!("no customer printed"))?;
+    // "  Name Surname           04-99-99 00000018  email  passcode 123456  pots: ..."
+    let words: Vec<&str> = person.split_whitespace().collect();
+    let at = words
+        .iter()
+        .position(|w| w.len() == 8 && w.chars().nth(2) == Some('-'))
+        .ok_or_else(|| anyhow::anyhow!("no sort code in {person}"))?;
+    let (name, sort_code, number) = (words[..at].join(" "), words[at], words[at + 1]);
+    let code = passcode_of(person).ok_or_else(|| anyhow::anyhow!("no passcode"))?;
+
+    let web = WebClient::at(&demo.url, &ca)?;
+    let identify = web.follow(web.get(url).await).await;
+    identify.assert_says("Confirm it");
+    let journey = identify
+        .body
+        .split("action=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .ok_or_else(|| anyhow::anyhow!("no form"))?
+        .to_owned();
+    let sent = web
+        .post(
+            &journey,
+            &[
+                ("csrf", &identify.csrf()),
+                ("full_name", &name),
+                ("sort_code", sort_code),
+                ("account_number", number),
+            ],
+        )
+        .await;
+    let wait = sent.redirect().to_owned();
+    anyhow::ensure!(wait.ends_with("/wait"), "{sent:?}");
+
+    let phone = WebClient::at(&demo.url, &ca)?;
+    let sign_in = phone.get("/app").await;
+    let customer = sign_in
+        .body
+        .split("<option value=\"")
+        .skip(1)
+        .find(|o| o.contains(&format!(">{name}<")))
+        .and_then(|o| o.split('"').next())
+        .ok_or_else(|| anyhow::anyhow!("{name} is not offered"))?
+        .to_owned();
+    let inbox = phone.sign_into_app(&customer, &code, "/app").await;
+    let approval = inbox
+        .body
+        .split("href=\"")
+        .find(|h| h.starts_with("/app/approvals/"))
+        .and_then(|h| h.split('"').next())
+        .ok_or_else(|| anyhow::anyhow!("no request in the app: {}", inbox.body))?
+        .to_owned();
+    let screen = phone.get(&approval).await;
+    let first_account = screen
+        .body
+        .split("name=\"account\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .ok_or_else(|| anyhow::anyhow!("no account to choose"))?
+        .to_owned();
+    let done = phone
+        .post(
+            &approval,
+            &[
+                ("csrf", &screen.csrf()),
+                ("decision", "approve"),
+                ("account", &first_account),
+            ],
+        )
+        .await;
+    done.assert_says("Approved");
+    let back = web.get(&wait.replace("/wait", "/continue")).await;
+    let landed = back.redirect().to_owned();
+    let accounts = cli(&["accounts", "--bank", &demo.url, "--redirect", &landed])?;
+    anyhow::ensure!(accounts.contains(&first_account), "{accounts}");
+    // No connection of ours left open for the shutdown to wait on: the clients' connection
+    // tasks run on this test's runtime, which `terminate` blocks, so they get their turn first.
+    drop((web, phone));
+    tokio::time::sleep(Duration::from_millis(300)).await;
     terminate(demo)?;
 
     // Second start: same data directory, nothing rebuilt, the same bank.

@@ -1,0 +1,217 @@
+//! The bank, Grace (with her Holiday pot and her app passcode), Alan, and a TPP asking for
+//! account access or a payment, with the steps every journey test takes.
+
+use bascule_domain::SortCodeAccountNumber;
+use bascule_store::Backend;
+use bascule_testkit::api::{Api, Call, Reply, Session, consent_id};
+use bascule_testkit::web::{Page, WebClient};
+use serde_json::{Value, json};
+
+pub const AIS: Api = Api::new(
+    "/open-banking/v3.1/aisp",
+    "v3.1.11/account-info-openapi.json",
+    true,
+);
+pub const PIS: Api = Api::new(
+    "/open-banking/v3.1/pisp",
+    "v3.1.11/payment-initiation-openapi.json",
+    true,
+);
+pub const PASSCODE: &str = "246810";
+
+pub struct Bank {
+    pub session: Session,
+    /// Grace's Everyday account, as she types it.
+    pub everyday: SortCodeAccountNumber,
+}
+
+impl std::ops::Deref for Bank {
+    type Target = Session;
+    fn deref(&self) -> &Session {
+        &self.session
+    }
+}
+
+impl Bank {
+    pub async fn start(backend: Backend) -> Bank {
+        Self::start_with(backend, AIS).await
+    }
+
+    pub async fn start_with(backend: Backend, api: Api) -> Bank {
+        let session = Session::start(backend, api, "Budget Buddy Ltd", true)
+            .await
+            .expect("the bank");
+        let grace = &session.grace;
+        session
+            .app
+            .state()
+            .passcodes
+            .set(&grace.customer.id, "Grace Hopper", PASSCODE)
+            .await
+            .expect("Grace's passcode");
+        let everyday = grace.everyday.identification.expect("Everyday's number");
+        Bank { session, everyday }
+    }
+
+    /// A new account-access consent of the fixture TPP asking for `permissions`.
+    pub async fn account_consent(&self, permissions: &[&str]) -> String {
+        let token = self.tpp.client_credentials(&self.app, "accounts").await;
+        let reply = self
+            .call(
+                Call::new(reqwest::Method::POST, "/account-access-consents", &token).json(json!({
+                    "Data": {"Permissions": permissions},
+                    "Risk": {}
+                })),
+            )
+            .await;
+        assert_eq!(reply.status, 201, "{:#}", reply.body);
+        consent_id(&reply.body)
+    }
+
+    /// A new domestic payment consent of £12.50 to Alan, from `debtor` when given.
+    pub async fn payment_consent(&self, debtor: Option<&SortCodeAccountNumber>) -> String {
+        let token = self.tpp.client_credentials(&self.app, "payments").await;
+        let alan = self.alan.account.identification.expect("Alan's number");
+        let mut initiation = json!({
+            "InstructionIdentification": "ACME412",
+            "EndToEndIdentification": "FRESCO.21302.GFX.20",
+            "InstructedAmount": {"Amount": "12.50", "Currency": "GBP"},
+            "CreditorAccount": {
+                "SchemeName": "UK.OBIE.SortCodeAccountNumber",
+                "Identification": alan.to_string(),
+                "Name": "Alan Turing"
+            },
+            "RemittanceInformation": {"Reference": "DINNER-42"}
+        });
+        if let Some(d) = debtor {
+            initiation["DebtorAccount"] = json!({
+                "SchemeName": "UK.OBIE.SortCodeAccountNumber",
+                "Identification": d.to_string(),
+                "Name": "Grace Hopper"
+            });
+        }
+        let reply = self
+            .session
+            .api
+            .send(
+                &self.app,
+                &self.tpp,
+                Call::post(
+                    "/domestic-payment-consents",
+                    &token,
+                    &json!({"Data": {"Initiation": initiation}, "Risk": {}}),
+                ),
+            )
+            .await;
+        assert_eq!(reply.status, 201, "{:#}", reply.body);
+        consent_id(&reply.body)
+    }
+
+    /// The TPP's authorisation URL for `consent_id` at `path` (`/authorize`, `/app/authorize`).
+    pub fn authorization_url(&self, path: &str, consent_id: &str, scope: &str) -> String {
+        self.tpp
+            .authorization_url(&self.app, path, consent_id, scope, None)
+            .to_string()
+    }
+
+    /// A web journey for `consent_id` started in `browser`: the identification page.
+    pub async fn start_journey(&self, browser: &WebClient, consent_id: &str, scope: &str) -> Page {
+        let start = browser
+            .get(&self.authorization_url("/authorize", consent_id, scope))
+            .await;
+        assert!(start.redirect().starts_with("/consent/"), "{start:?}");
+        browser.follow(start).await
+    }
+
+    /// Submits the identification form of `page` (the identification page).
+    pub async fn identify(
+        &self,
+        browser: &WebClient,
+        page: &Page,
+        name: &str,
+        sort_code: &str,
+        account_number: &str,
+    ) -> Page {
+        let journey = journey_path(page);
+        browser
+            .post(
+                &format!("{journey}/identify"),
+                &[
+                    ("csrf", &page.csrf()),
+                    ("full_name", name),
+                    ("sort_code", sort_code),
+                    ("account_number", account_number),
+                ],
+            )
+            .await
+    }
+
+    /// How many approval requests the bank has sent (to anyone).
+    pub async fn approval_requests(&self) -> i64 {
+        use bascule_store::sqlx::{self, Row};
+        sqlx::query("SELECT COUNT(*) FROM approval_requests")
+            .fetch_one(self.app.state().store.pool())
+            .await
+            .unwrap()
+            .get::<i64, _>(0)
+    }
+
+    /// Grace's phone, signed into the app.
+    pub async fn graces_app(&self) -> WebClient {
+        let phone = WebClient::new(&self.app);
+        let home = phone
+            .sign_into_app(self.grace.customer.id.as_str(), PASSCODE, "/app")
+            .await;
+        home.assert_says("Hello Grace");
+        phone
+    }
+
+    /// The first request in the app's inbox: its approval screen.
+    pub async fn open_first_request(&self, phone: &WebClient) -> (String, Page) {
+        let inbox = phone.get("/app").await;
+        let start = inbox
+            .body
+            .find("href=\"/app/approvals/")
+            .unwrap_or_else(|| panic!("no request in the inbox: {}", inbox.body))
+            + "href=\"".len();
+        let end = start + inbox.body[start..].find('"').unwrap();
+        let path = inbox.body[start..end].to_owned();
+        let page = phone.get(&path).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        (path, page)
+    }
+
+    /// The consent as the bank holds it.
+    pub async fn consent(&self, id: &str) -> bascule_domain::Consent {
+        self.app
+            .state()
+            .authz
+            .consents()
+            .get(id)
+            .await
+            .unwrap()
+            .unwrap()
+    }
+
+    pub async fn read(&self, path: &str, token: &str) -> Reply {
+        self.get(path, token).await
+    }
+}
+
+/// `/consent/{id}` of a journey page `page` (from its first form's action).
+pub fn journey_path(page: &Page) -> String {
+    let marker = "action=\"/consent/";
+    let start = page
+        .body
+        .find(marker)
+        .unwrap_or_else(|| panic!("not a journey page: {}", page.body))
+        + marker.len();
+    let rest = &page.body[start..];
+    let id = &rest[..rest.find(['/', '"']).unwrap()];
+    format!("/consent/{id}")
+}
+
+/// The body of a reply as JSON.
+pub fn data(reply: &Reply) -> &Value {
+    &reply.body["Data"]
+}
