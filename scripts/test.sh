@@ -117,3 +117,54 @@ failed=$(grep -oE '^test result: .* ([0-9]+) failed' "$log" | grep -oE '[0-9]+ f
 [ "$passed" -gt 0 ] || die "no test ran"
 echo
 echo "tests: $passed passed, $failed failed"
+
+# ---- schemathesis: the official-spec fuzzer (issue 18 item 6) -------------------------------
+# The running bank driven from the official v3.1.11 AIS, CoF and PIS OpenAPI files by
+# schemathesis (crates/conformance/src/bin/schemathesis.rs: the bank, a TPP's certificate,
+# tokens and signer; crates/conformance/schemathesis/: the hook and the exact pins). Installed
+# into its own venv under ~/.cache/bascule; never skipped: without python3, venv or pip this fails.
+SCHEMATHESIS_VERSION=4.32.5
+SCHEMATHESIS_PINS=crates/conformance/schemathesis/requirements.txt
+
+schemathesis_venv() {
+  local dir="$HOME/.cache/bascule/schemathesis-$SCHEMATHESIS_VERSION"
+  # A venv is not relocatable: it is made in place, and `.installed` marks it finished.
+  if [ -f "$dir/.installed" ] && "$dir/bin/schemathesis" --version 2>/dev/null | grep -qF "$SCHEMATHESIS_VERSION"; then
+    echo "$dir"
+    return
+  fi
+  command -v python3 >/dev/null 2>&1 || die "python3 is required for the schemathesis run (Debian: apt-get install python3 python3-venv)"
+  python3 -c 'import venv, ensurepip' 2>/dev/null || die "python3 cannot make a venv with pip (Debian: apt-get install python3-venv)"
+  say "Installing schemathesis $SCHEMATHESIS_VERSION into $dir" >&2
+  rm -rf "$dir"
+  python3 -m venv "$dir" >&2 || die "python3 -m venv $dir failed"
+  "$dir/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps \
+    -r "$SCHEMATHESIS_PINS" >&2 || die "pip could not install $SCHEMATHESIS_PINS"
+  "$dir/bin/schemathesis" --version >/dev/null || die "the installed schemathesis does not run"
+  touch "$dir/.installed"
+  echo "$dir"
+}
+
+run_schemathesis() {
+  local venv
+  venv=$(schemathesis_venv)
+  say "schemathesis $SCHEMATHESIS_VERSION against the official v3.1.11 AIS, CoF and PIS files"
+  local log
+  log=$(mktemp)
+  set +e
+  cargo run --quiet --locked -p bascule-conformance --bin schemathesis -- \
+    --schemathesis "$venv/bin/schemathesis" --max-examples 20 --seed 18 \
+    --report-dir "${TMPDIR:-/tmp}/bascule-schemathesis" >"$log" 2>&1
+  local status=$?
+  set -e
+  grep -E '^==> schemathesis' "$log" || true
+  if [ "$status" -ne 0 ]; then
+    cat "$log"
+    rm -f "$log"
+    die "schemathesis found failures (report in ${TMPDIR:-/tmp}/bascule-schemathesis)"
+  fi
+  rm -f "$log"
+}
+
+run_schemathesis
+# ---- end schemathesis ----------------------------------------------------------------------

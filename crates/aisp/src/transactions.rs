@@ -380,6 +380,12 @@ pub fn parse_query_datetime(raw: &str, name: &str) -> Result<OffsetDateTime, Err
 
 fn parse_local(raw: &str) -> Option<OffsetDateTime> {
     let raw = raw.trim();
+    // Every form is ASCII; refusing the rest first also keeps the byte slicing below on
+    // character boundaries (a multi-byte character there was a panic, a 500: found by
+    // schemathesis with `toBookingDateTime=«\u{622a2}Q}`).
+    if !raw.is_ascii() {
+        return None;
+    }
     let (date, time) = match raw.split_once(['T', 't', ' ']) {
         Some((d, t)) => (d, Some(t)),
         None => (raw, None),
@@ -485,6 +491,10 @@ mod tests {
             "2016-01-01T10:4",
             "2016-01-01T10:40:00.x",
             "٢٠١٦-01-01",
+            // Eight bytes, four characters: the basic form's slicing must not split them.
+            "\u{ab}\u{622a2}Q}",
+            "20160101T1\u{e9}0",
+            "2016-01-01T\u{e9}\u{e9}:00",
         ] {
             assert_eq!(parse_local(bad), None, "{bad}");
         }

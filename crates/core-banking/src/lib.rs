@@ -8,7 +8,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use bascule_domain::{
     Account, AccountId, Beneficiary, CreditDebit, Currency, Customer, CustomerId,
-    DirectDebitMandate, Frequency, LedgerTransactionId, Pence, Product, ProprietaryCode,
+    DirectDebitMandate, Frequency, LedgerTransactionId, Offer, Pence, Product, ProprietaryCode,
     ScheduledPayment, ScheduledPaymentId, SortCodeAccountNumber, StandingOrder, StandingOrderId,
     Statement, StatementId, Transaction, TransactionId,
 };
@@ -223,6 +223,10 @@ pub trait CoreBanking: Send + Sync {
     async fn statement(&self, id: &StatementId) -> Result<Statement>;
     /// Each account's product, for the accounts that have one.
     async fn products(&self, accounts: &[AccountId]) -> Result<Vec<(AccountId, Product)>>;
+    /// The offers made on the accounts, by account. A core that makes none keeps this default.
+    async fn offers(&self, _accounts: &[AccountId]) -> Result<Vec<Offer>> {
+        Ok(Vec::new())
+    }
     /// Whether `amount` could be paid from the account now (available balance).
     async fn check_funds(&self, account: &AccountId, amount: Pence) -> Result<bool>;
     /// Settles a payment wholly or not at all, once per idempotency key.

@@ -11,8 +11,8 @@ use bascule_domain::{
     ManualClock, Pence, PostalAddress, ProductId, ProprietaryCode, SortCode, SortCodeAccountNumber,
 };
 use bascule_ledger::{
-    Ledger, NewBeneficiary, NewCurrentAccount, NewCustomer, NewDirectDebit, NewPot, NewProduct,
-    NewStandingOrder,
+    Ledger, NewBeneficiary, NewCurrentAccount, NewCustomer, NewDirectDebit, NewOffer, NewPot,
+    NewProduct, NewStandingOrder,
 };
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
@@ -400,6 +400,19 @@ impl Builder {
                 None,
             )
             .await?;
+
+        if let Some(offer) = &persona.offer {
+            self.ledger
+                .add_offer(NewOffer {
+                    account: account.id.clone(),
+                    kind: crate::personas::offer_kind(offer)?,
+                    description: offer.description.clone(),
+                    starts_at: self.clock.now(),
+                    ends_at: self.end + Duration::days(offer.open_days_after_history),
+                    amount: offer.amount_pounds.map(Pence::from_pounds),
+                })
+                .await?;
+        }
 
         let (pots, demo_pots) = self.open_pots(persona, &account.id, products).await?;
         let income = self.income(persona, today)?;

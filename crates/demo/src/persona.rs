@@ -47,6 +47,24 @@ pub struct Persona {
     /// The payment booked ahead that the history ends before (beside any one-off in the past).
     #[serde(default)]
     pub upcoming: Option<Upcoming>,
+    /// An offer the bank makes on the current account (what AIS `/offers` shows).
+    #[serde(default)]
+    pub offer: Option<Offer>,
+}
+
+/// An offer on the current account, made when the customer joins.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Offer {
+    /// The offer's kind as the ledger spells it (`limit_increase`, `promotional_rate` ...).
+    pub kind: String,
+    /// What the customer reads, up to 500 characters.
+    pub description: String,
+    /// The sum on offer (a new limit, a transfer), when there is one.
+    #[serde(default)]
+    pub amount_pounds: Option<i64>,
+    /// Still open this many days after the history's last day, so the demo shows it live.
+    pub open_days_after_history: i64,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]

@@ -4,7 +4,7 @@
 
 use std::sync::LazyLock;
 
-use bascule_domain::AccountKind;
+use bascule_domain::{AccountKind, OfferKind};
 
 use crate::DemoError;
 use crate::content::{Bank, Product, Shop};
@@ -133,6 +133,16 @@ impl Data {
         for bill in &persona.bills {
             self.bill(bill)?;
         }
+        if let Some(offer) = &persona.offer {
+            offer_kind(offer)?;
+            if !(1..=500).contains(&offer.description.chars().count())
+                || offer.open_days_after_history < 1
+            {
+                return Err(DemoError::Invalid(
+                    "an offer needs a description of 1 to 500 characters and open days".into(),
+                ));
+            }
+        }
         if matches!(persona.upcoming, Some(Upcoming::SelfAssessment { .. }))
             && !matches!(persona.income, crate::persona::Income::Trade { .. })
         {
@@ -142,6 +152,12 @@ impl Data {
         }
         Ok(())
     }
+}
+
+/// The ledger's kind of a persona's offer.
+pub(crate) fn offer_kind(offer: &crate::persona::Offer) -> Result<OfferKind, DemoError> {
+    OfferKind::parse(&offer.kind)
+        .ok_or_else(|| DemoError::Invalid(format!("unknown offer kind {}", offer.kind)))
 }
 
 #[cfg(test)]

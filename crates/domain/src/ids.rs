@@ -103,6 +103,7 @@ string_id!(DirectDebitId, 40);
 string_id!(ScheduledPaymentId, 40);
 string_id!(StatementId, 40);
 string_id!(ProductId, 40);
+string_id!(OfferId, 40);
 
 /// Where new identifiers come from: random in production, seeded for the deterministic demo bank.
 pub trait IdSource: Send + Sync {

@@ -26,14 +26,14 @@ pub use consent::{
 pub use customer::{Customer, PostalAddress};
 pub use ids::{
     AccountId, BeneficiaryId, ConsentId, CustomerId, DirectDebitId, IdSource, InvalidId,
-    LedgerTransactionId, ProductId, RandomIds, ScheduledPaymentId, StandingOrderId, StatementId,
-    TransactionId,
+    LedgerTransactionId, OfferId, ProductId, RandomIds, ScheduledPaymentId, StandingOrderId,
+    StatementId, TransactionId,
 };
 pub use money::{Amount, Currency, InvalidAmount, Pence};
 pub use posting::{LedgerRuleError, Leg, validate_legs};
 pub use schedule::{
-    Beneficiary, DirectDebitMandate, Frequency, MandateStatus, Product, ScheduleStatus,
-    ScheduledPayment, StandingOrder, Statement,
+    Beneficiary, DirectDebitMandate, Frequency, MandateStatus, Offer, OfferKind, Product,
+    ScheduleStatus, ScheduledPayment, StandingOrder, Statement,
 };
 pub use transaction::{
     Counterparty, CreditDebit, Merchant, ProprietaryCode, Transaction, TransactionStatus,
@@ -57,6 +57,8 @@ mod parser_tests {
         let _ = Currency::parse(s);
         let _ = Frequency::parse(s);
         let _ = AccountKind::parse(s);
+        let _ = OfferKind::parse(s);
+        let _ = OfferId::parse(s);
         let _ = AccountType::parse(s);
         let _ = AccountStatus::parse(s);
         let _ = CreditDebit::parse(s);

@@ -1,13 +1,13 @@
 //! Ledger-owned arrangements: standing orders, direct debit mandates, scheduled payments,
-//! beneficiaries, statements and products.
+//! beneficiaries, statements, products and the offers the bank makes on an account.
 
 use rust_decimal::Decimal;
 use time::{Date, Duration, Month, OffsetDateTime, Weekday};
 
 use crate::account::SortCodeAccountNumber;
 use crate::ids::{
-    AccountId, BeneficiaryId, DirectDebitId, ProductId, ScheduledPaymentId, StandingOrderId,
-    StatementId,
+    AccountId, BeneficiaryId, DirectDebitId, OfferId, ProductId, ScheduledPaymentId,
+    StandingOrderId, StatementId,
 };
 use crate::money::Pence;
 
@@ -223,10 +223,72 @@ pub struct Product {
     pub overdraft_rate: Option<Decimal>,
 }
 
+/// What an offer is for (the kinds of `OBReadOffer1`'s `OfferType`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OfferKind {
+    BalanceTransfer,
+    LimitIncrease,
+    MoneyTransfer,
+    PromotionalRate,
+    Other,
+}
+
+impl OfferKind {
+    /// The stored and configured spelling (`limit_increase`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::BalanceTransfer => "balance_transfer",
+            Self::LimitIncrease => "limit_increase",
+            Self::MoneyTransfer => "money_transfer",
+            Self::PromotionalRate => "promotional_rate",
+            Self::Other => "other",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [
+            Self::BalanceTransfer,
+            Self::LimitIncrease,
+            Self::MoneyTransfer,
+            Self::PromotionalRate,
+            Self::Other,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == raw)
+    }
+}
+
+/// An offer the bank makes to an account's holder, open from `starts_at` to `ends_at`:
+/// e.g. a higher arranged overdraft (`amount` the new limit).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Offer {
+    pub id: OfferId,
+    pub account_id: AccountId,
+    pub kind: OfferKind,
+    pub description: String,
+    pub starts_at: OffsetDateTime,
+    pub ends_at: OffsetDateTime,
+    pub amount: Option<Pence>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use time::macros::date;
+
+    #[test]
+    fn offer_kinds_round_trip() {
+        for kind in [
+            OfferKind::BalanceTransfer,
+            OfferKind::LimitIncrease,
+            OfferKind::MoneyTransfer,
+            OfferKind::PromotionalRate,
+            OfferKind::Other,
+        ] {
+            assert_eq!(OfferKind::parse(kind.as_str()), Some(kind));
+        }
+        assert_eq!(OfferKind::parse("LimitIncrease"), None);
+    }
 
     #[test]
     fn frequencies_round_trip_their_ob_codes() {

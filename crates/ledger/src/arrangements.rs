@@ -1,15 +1,16 @@
 //! Ledger-owned arrangements: beneficiaries, standing orders, direct debit mandates and
-//! scheduled payments — created here, read through `CoreBanking`, executed by the daily jobs.
+//! scheduled payments — created here, read through `CoreBanking`, executed by the daily jobs —
+//! and the offers the bank makes on an account (created here, read through `CoreBanking`).
 
 use bascule_domain::{
     AccountId, Beneficiary, BeneficiaryId, DirectDebitId, DirectDebitMandate, Frequency,
-    MandateStatus, Pence, ScheduleStatus, ScheduledPayment, ScheduledPaymentId,
-    SortCodeAccountNumber, StandingOrder, StandingOrderId,
+    MandateStatus, Offer, OfferId, OfferKind, Pence, ScheduleStatus, ScheduledPayment,
+    ScheduledPaymentId, SortCodeAccountNumber, StandingOrder, StandingOrderId,
 };
 use sqlx::any::AnyRow;
-use time::Date;
+use time::{Date, OffsetDateTime};
 
-use crate::rows::{self, date_str, from_micros, get, parse_date};
+use crate::rows::{self, date_str, from_micros, get, micros, parse_date};
 use crate::{Ledger, LedgerError};
 
 #[derive(Debug, Clone)]
@@ -50,6 +51,16 @@ pub struct NewScheduledPayment {
     pub creditor: SortCodeAccountNumber,
 }
 
+#[derive(Debug, Clone)]
+pub struct NewOffer {
+    pub account: AccountId,
+    pub kind: OfferKind,
+    pub description: String,
+    pub starts_at: OffsetDateTime,
+    pub ends_at: OffsetDateTime,
+    pub amount: Option<Pence>,
+}
+
 impl Ledger {
     async fn require_open(&self, account: &AccountId) -> Result<(), LedgerError> {
         let a = self.account(account).await?;
@@ -85,6 +96,45 @@ impl Ledger {
             )
             .await?;
         Ok(b)
+    }
+
+    /// An offer on an open account; its description is what the customer reads (OB allows
+    /// 500 characters), and it must end after it starts.
+    pub async fn add_offer(&self, new: NewOffer) -> Result<Offer, LedgerError> {
+        self.require_open(&new.account).await?;
+        if new.description.is_empty() || new.description.chars().count() > 500 {
+            return Err(LedgerError::Invalid(
+                "an offer's description is 1 to 500 characters".into(),
+            ));
+        }
+        if new.ends_at <= new.starts_at {
+            return Err(LedgerError::Invalid("an offer ends after it starts".into()));
+        }
+        let offer = Offer {
+            id: OfferId::generate(self.ids.as_ref()),
+            account_id: new.account,
+            kind: new.kind,
+            description: new.description,
+            starts_at: new.starts_at,
+            ends_at: new.ends_at,
+            amount: new.amount,
+        };
+        self.store
+            .write(
+                sqlx::query(
+                    "INSERT INTO offers (id, account_id, kind, description, starts_at, ends_at, \
+             amount) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(offer.id.as_str())
+                .bind(offer.account_id.as_str())
+                .bind(offer.kind.as_str())
+                .bind(&offer.description)
+                .bind(micros(offer.starts_at))
+                .bind(micros(offer.ends_at))
+                .bind(offer.amount.map(|p| p.0)),
+            )
+            .await?;
+        Ok(offer)
     }
 
     pub async fn add_standing_order(
@@ -302,6 +352,19 @@ pub(crate) fn beneficiary(row: &AnyRow) -> Result<Beneficiary, LedgerError> {
         creditor: creditor(row)?,
         reference: get(row, "reference")?,
         trusted: get::<i64>(row, "trusted")? != 0,
+    })
+}
+
+pub(crate) fn offer(row: &AnyRow) -> Result<Offer, LedgerError> {
+    let kind: String = get(row, "kind")?;
+    Ok(Offer {
+        id: rows::id(row, "id", OfferId::parse)?,
+        account_id: rows::id(row, "account_id", AccountId::parse)?,
+        kind: OfferKind::parse(&kind).ok_or_else(|| corrupt("offer kind"))?,
+        description: get(row, "description")?,
+        starts_at: from_micros(get(row, "starts_at")?)?,
+        ends_at: from_micros(get(row, "ends_at")?)?,
+        amount: get::<Option<i64>>(row, "amount")?.map(Pence),
     })
 }
 

@@ -9,7 +9,7 @@ use bascule_core_banking::{
 };
 use bascule_domain::{
     Account, AccountId, AccountKind, Beneficiary, Currency, Customer, CustomerId,
-    DirectDebitMandate, Pence, PostalAddress, Product, ProductId, ScheduledPayment,
+    DirectDebitMandate, Offer, Pence, PostalAddress, Product, ProductId, ScheduledPayment,
     ScheduledPaymentId, SortCodeAccountNumber, StandingOrder, StandingOrderId, Statement,
     StatementId, TransactionId,
 };
@@ -18,7 +18,7 @@ use sqlx::AssertSqlSafe;
 use sqlx::any::AnyRow;
 use tokio::sync::broadcast;
 
-use crate::arrangements::{beneficiary, direct_debit, scheduled_payment, standing_order};
+use crate::arrangements::{beneficiary, direct_debit, offer, scheduled_payment, standing_order};
 use crate::rows::{
     self, account_columns, booked_balance_column, from_micros, get, micros, parse_date, parse_rate,
     transaction_columns,
@@ -327,6 +327,17 @@ impl CoreBanking for Ledger {
                 "account_id, id",
                 accounts,
                 beneficiary,
+            )
+            .await?)
+    }
+
+    async fn offers(&self, accounts: &[AccountId]) -> Result<Vec<Offer>> {
+        Ok(self
+            .by_accounts(
+                "SELECT * FROM offers WHERE account_id",
+                "account_id, id",
+                accounts,
+                offer,
             )
             .await?)
     }

@@ -1,7 +1,7 @@
 //! Bascule's built-in core banking: a double-entry ledger on the store. It owns customers,
 //! accounts and pots, postings and the transactions customers see, balances, interest, standing
-//! orders, direct debits, scheduled payments, beneficiaries, statements and products; and it runs
-//! the clock-driven daily jobs. It implements the `CoreBanking` trait, which is all the APIs
+//! orders, direct debits, scheduled payments, beneficiaries, statements, products and the offers
+//! the bank makes on an account; and it runs the clock-driven daily jobs. It implements the `CoreBanking` trait, which is all the APIs
 //! above ever see of it. (The demo bank that drives it lives in `bascule-demo`.)
 
 mod accounts;
@@ -21,7 +21,9 @@ use bascule_store::Store;
 use tokio::sync::broadcast;
 
 pub use accounts::{LedgerAudit, NewCurrentAccount, NewCustomer, NewPot, NewProduct};
-pub use arrangements::{NewBeneficiary, NewDirectDebit, NewScheduledPayment, NewStandingOrder};
+pub use arrangements::{
+    NewBeneficiary, NewDirectDebit, NewOffer, NewScheduledPayment, NewStandingOrder,
+};
 pub use error::LedgerError;
 pub use ids::SeededIds;
 pub use jobs::JobReport;

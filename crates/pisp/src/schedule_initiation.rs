@@ -15,7 +15,11 @@
 //!   sent, must equal `FirstPaymentAmount`;
 //! - `RecurringPaymentDateTime`, when sent, must be the frequency's first due day after the
 //!   first payment; `NumberOfPayments` and `FinalPaymentDateTime` both bound the order (when
-//!   both are sent they must agree).
+//!   both are sent they must agree);
+//! - `FinalPaymentAmount` is "the amount of the final Standing Order" (PIS
+//!   `OBWriteDomesticStandingOrderConsent5`): an order bounded by neither `FinalPaymentDateTime`
+//!   nor `NumberOfPayments` has no final payment, so the field is refused there (400
+//!   `UK.OBIE.Field.Unexpected`; CONFORMANCE.md, OB-301-DOP-1015002).
 
 use bascule_api_kit::body::field_error;
 use bascule_core_banking::{Creditor, ScheduledPaymentInstruction, StandingOrderInstruction};
@@ -392,6 +396,13 @@ impl StandingOrderInitiation {
             }
             (a, b) => a.or(b),
         };
+        if self.final_payment_amount.is_some() && final_payment_on.is_none() {
+            return Err(field_error(
+                ObErrorCode::FieldUnexpected,
+                "FinalPaymentAmount needs a final payment: send FinalPaymentDateTime or NumberOfPayments",
+                &format!("{P}.FinalPaymentAmount"),
+            ));
+        }
         Ok(StandingOrderExecutable {
             amount: pence,
             creditor: Creditor {
@@ -502,6 +513,20 @@ mod tests {
         assert_eq!(e.final_payment_on, Some(date!(2026 - 03 - 15)));
         v["FinalPaymentDateTime"] = json!("2026-04-15T06:00:00+00:00");
         assert_eq!(code(so(v).validate(None)), ObErrorCode::FieldInvalid);
+    }
+
+    #[test]
+    fn a_final_amount_needs_a_final_payment() {
+        let mut v = base();
+        v["FinalPaymentAmount"] = json!({"Amount": "100.00", "Currency": "GBP"});
+        assert!(so(v.clone()).validate(None).is_ok());
+        v.as_object_mut().unwrap().remove("FinalPaymentDateTime");
+        assert_eq!(
+            code(so(v.clone()).validate(None)),
+            ObErrorCode::FieldUnexpected
+        );
+        v["NumberOfPayments"] = json!("3");
+        assert!(so(v).validate(None).is_ok());
     }
 
     #[test]

@@ -1,14 +1,18 @@
 //! The bank's customers in the tests: Grace Hopper (the customer who consents) and Alan Turing
 //! (another customer: the payee of on-us payments, the owner of foreign accounts), opened in the
-//! built-in ledger.
+//! built-in ledger, and the arrangements an account can be given (payees, mandates, orders, an
+//! offer).
 
 use bascule_domain::{
-    Account, AccountId, AccountKind, AccountType, Counterparty, Customer, CustomerId, Pence,
-    PostalAddress, ProprietaryCode,
+    Account, AccountId, AccountKind, AccountType, Counterparty, Customer, CustomerId, Frequency,
+    OfferKind, Pence, PostalAddress, ProprietaryCode, SortCodeAccountNumber,
 };
-use bascule_ledger::{Ledger, NewCurrentAccount, NewCustomer, NewPot, NewProduct};
+use bascule_ledger::{
+    Ledger, NewBeneficiary, NewCurrentAccount, NewCustomer, NewDirectDebit, NewOffer, NewPot,
+    NewProduct, NewScheduledPayment, NewStandingOrder,
+};
 use rust_decimal::Decimal;
-use time::macros::date;
+use time::macros::{date, datetime};
 
 pub fn address() -> PostalAddress {
     PostalAddress {
@@ -178,4 +182,69 @@ impl Grace {
             pot: pot.id.clone(),
         })
     }
+}
+
+/// The payee of [`arrangements`]: another bank's sort code and account number.
+pub fn payee() -> SortCodeAccountNumber {
+    // A fixed, valid 14-digit identification: parsing cannot fail.
+    SortCodeAccountNumber::parse("40123412345678").unwrap_or_else(|_| unreachable!())
+}
+
+/// `account`'s arrangements: a trusted beneficiary "Mum" (BIRTHDAY), the PureGym direct debit
+/// (GYM-000123) collected once (£24.99), a monthly rent standing order (£650 on the 28th, Jan
+/// to Dec 2026), an offer to raise the overdraft to £1,000 (H1 2026) and a council-tax
+/// payment scheduled for 1 March 2026 (£120) — all to [`payee`].
+pub async fn arrangements(ledger: &Ledger, account: &AccountId) -> anyhow::Result<()> {
+    ledger
+        .add_beneficiary(NewBeneficiary {
+            account: account.clone(),
+            name: "Mum".into(),
+            creditor: payee(),
+            reference: Some("BIRTHDAY".into()),
+            trusted: true,
+        })
+        .await?;
+    let dd = ledger
+        .add_direct_debit(NewDirectDebit {
+            account: account.clone(),
+            mandate_reference: "GYM-000123".into(),
+            originator_name: "PureGym Ltd".into(),
+        })
+        .await?;
+    ledger
+        .collect_direct_debit(&dd.id, Pence(2_499), None)
+        .await?;
+    ledger
+        .add_standing_order(NewStandingOrder {
+            account: account.clone(),
+            frequency: Frequency::Monthly { months: 1, day: 28 },
+            reference: "RENT".into(),
+            creditor_name: "Landlord".into(),
+            creditor: payee(),
+            amount: Pence(65_000),
+            first_payment_on: date!(2026 - 01 - 28),
+            final_payment_on: Some(date!(2026 - 12 - 28)),
+        })
+        .await?;
+    ledger
+        .add_offer(NewOffer {
+            account: account.clone(),
+            kind: OfferKind::LimitIncrease,
+            description: "Raise your arranged overdraft to £1,000".into(),
+            starts_at: datetime!(2026-01-01 00:00 UTC),
+            ends_at: datetime!(2026-06-30 23:59:59 UTC),
+            amount: Some(Pence(100_000)),
+        })
+        .await?;
+    ledger
+        .add_scheduled_payment(NewScheduledPayment {
+            account: account.clone(),
+            execute_on: date!(2026 - 03 - 01),
+            amount: Pence(12_000),
+            reference: "COUNCIL TAX".into(),
+            creditor_name: "Bristol City Council".into(),
+            creditor: payee(),
+        })
+        .await?;
+    Ok(())
 }

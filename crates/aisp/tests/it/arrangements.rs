@@ -3,11 +3,10 @@
 //! the consent window and the statement filters, the statement file. Every 200 body is
 //! validated against the spec.
 
-use bascule_domain::{AccountId, Frequency, Pence, SortCodeAccountNumber};
-use bascule_ledger::{NewBeneficiary, NewDirectDebit, NewScheduledPayment, NewStandingOrder};
+use bascule_domain::{AccountId, Pence};
 use bascule_store::Backend;
 use serde_json::{Value, json};
-use time::macros::{date, datetime};
+use time::macros::datetime;
 
 use crate::support::{ALL_PERMISSIONS, Bank, Reply, valid};
 
@@ -15,10 +14,6 @@ fn list<'a>(reply: &'a Reply, key: &str) -> &'a Vec<Value> {
     reply.body["Data"][key]
         .as_array()
         .unwrap_or_else(|| panic!("no {key} in {:#}", reply.body))
-}
-
-fn payee() -> SortCodeAccountNumber {
-    SortCodeAccountNumber::parse("40123412345678").unwrap()
 }
 
 async fn token_with(
@@ -32,57 +27,23 @@ async fn token_with(
         .await
 }
 
-/// Grace's arrangements: a beneficiary, a direct debit collected once, a monthly standing
-/// order, a scheduled payment — all on Everyday.
-async fn arrangements(bank: &Bank) {
-    let ledger = &bank.app.ledger;
-    let everyday = bank.customer.everyday.clone();
-    ledger
-        .add_beneficiary(NewBeneficiary {
-            account: everyday.clone(),
-            name: "Mum".into(),
-            creditor: payee(),
-            reference: Some("BIRTHDAY".into()),
-            trusted: true,
-        })
+/// Grace's arrangements on Everyday (see [`bascule_testkit::people::arrangements`]).
+pub(crate) async fn arrangements(bank: &Bank) {
+    bascule_testkit::people::arrangements(&bank.app.ledger, &bank.customer.everyday)
         .await
         .unwrap();
-    let dd = ledger
-        .add_direct_debit(NewDirectDebit {
-            account: everyday.clone(),
-            mandate_reference: "GYM-000123".into(),
-            originator_name: "PureGym Ltd".into(),
-        })
+}
+
+/// The id of the offer `arrangements` made.
+async fn offer_id(bank: &Bank) -> String {
+    let offers = bank
+        .app
+        .state()
+        .core_banking
+        .offers(std::slice::from_ref(&bank.customer.everyday))
         .await
         .unwrap();
-    ledger
-        .collect_direct_debit(&dd.id, Pence(2_499), None)
-        .await
-        .unwrap();
-    ledger
-        .add_standing_order(NewStandingOrder {
-            account: everyday.clone(),
-            frequency: Frequency::parse("IntrvlMnthDay:01:28").unwrap(),
-            reference: "RENT".into(),
-            creditor_name: "Landlord".into(),
-            creditor: payee(),
-            amount: Pence(65_000),
-            first_payment_on: date!(2026 - 01 - 28),
-            final_payment_on: Some(date!(2026 - 12 - 28)),
-        })
-        .await
-        .unwrap();
-    ledger
-        .add_scheduled_payment(NewScheduledPayment {
-            account: everyday,
-            execute_on: date!(2026 - 03 - 01),
-            amount: Pence(12_000),
-            reference: "COUNCIL TAX".into(),
-            creditor_name: "Bristol City Council".into(),
-            creditor: payee(),
-        })
-        .await
-        .unwrap();
+    offers[0].id.to_string()
 }
 
 #[tokio::test]
@@ -107,7 +68,7 @@ async fn arrangements_are_read_bulk_and_per_account_with_basic_and_detail_views(
             &accounts,
         )
         .await;
-        let ident = payee().to_string();
+        let ident = bascule_testkit::people::payee().to_string();
 
         // (resource, Data key, the one Detail-only field)
         let resources = [
@@ -181,33 +142,51 @@ async fn arrangements_are_read_bulk_and_per_account_with_basic_and_detail_views(
         );
         assert_eq!(so["CreditorAccount"]["Name"], "Landlord");
         let dds = bank.get("/direct-debits", &detail).await;
+        valid("GET", "/direct-debits", &dds);
         let dd = &list(&dds, "DirectDebit")[0];
         assert_eq!(dd["MandateIdentification"], "GYM-000123");
         assert_eq!(dd["Name"], "PureGym Ltd");
         assert_eq!(dd["DirectDebitStatusCode"], "Active");
         assert_eq!(dd["PreviousPaymentAmount"]["Amount"], "24.99");
         let bens = bank.get("/beneficiaries", &basic).await;
+        valid("GET", "/beneficiaries", &bens);
         let ben = &list(&bens, "Beneficiary")[0];
         assert_eq!(ben["BeneficiaryType"], "Trusted");
         assert_eq!(ben["Reference"], "BIRTHDAY");
         let sps = bank.get("/scheduled-payments", &detail).await;
+        valid("GET", "/scheduled-payments", &sps);
         let sp = &list(&sps, "ScheduledPayment")[0];
         assert_eq!(sp["ScheduledPaymentDateTime"], "2026-03-01T00:00:00+00:00");
         assert_eq!(sp["ScheduledType"], "Execution");
         assert_eq!(sp["InstructedAmount"]["Amount"], "120.00");
 
-        // Offers: the bank makes none — an empty, valid list.
-        for (path, spec_path) in [
-            ("/offers".to_owned(), "/offers"),
+        // Offers: Everyday's, in bulk and on the account; none on the pot (an empty list).
+        let offered = json!({"Offer": [{
+            "AccountId": c.everyday.as_str(),
+            "OfferId": offer_id(&bank).await,
+            "OfferType": "LimitIncrease",
+            "Description": "Raise your arranged overdraft to £1,000",
+            "StartDateTime": "2026-01-01T00:00:00+00:00",
+            "EndDateTime": "2026-06-30T23:59:59+00:00",
+            "Amount": {"Amount": "1000.00", "Currency": "GBP"}
+        }]});
+        for (path, spec_path, expected) in [
+            ("/offers".to_owned(), "/offers", &offered),
+            (
+                format!("/accounts/{}/offers", c.everyday),
+                "/accounts/{AccountId}/offers",
+                &offered,
+            ),
             (
                 format!("/accounts/{}/offers", c.pot),
                 "/accounts/{AccountId}/offers",
+                &json!({"Offer": []}),
             ),
         ] {
             let offers = bank.get(&path, &basic).await;
             assert_eq!(offers.status, 200, "{:#}", offers.body);
             valid("GET", spec_path, &offers);
-            assert_eq!(offers.body["Data"], json!({"Offer": []}));
+            assert_eq!(&offers.body["Data"], expected, "{path}");
         }
     }
 }

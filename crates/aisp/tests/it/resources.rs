@@ -135,14 +135,17 @@ async fn only_selected_accounts_are_visible() {
     );
 
     // The customer's own account not selected: 403.
-    for path in [
-        format!("/accounts/{}", c.bills),
-        format!("/accounts/{}/balances", c.pot),
+    for (path, operation) in [
+        (format!("/accounts/{}", c.bills), "/accounts/{AccountId}"),
+        (
+            format!("/accounts/{}/balances", c.pot),
+            "/accounts/{AccountId}/balances",
+        ),
     ] {
         let reply = bank.get(&path, &token).await;
         assert_eq!(reply.status, 403, "{path}: {:#}", reply.body);
         assert_eq!(reply.error_code(), "UK.OBIE.Resource.ConsentMismatch");
-        valid("GET", "/accounts/{AccountId}", &reply);
+        valid("GET", operation, &reply);
     }
     // Unknown ids, and another customer's account (its existence is not disclosed): 400.
     for id in ["no-such-account", bank.stranger.account.as_str()] {
@@ -160,15 +163,19 @@ async fn a_missing_permission_is_403() {
     let (_, token) = bank
         .consented_token(&["ReadAccountsBasic"], std::slice::from_ref(&c.everyday))
         .await;
-    for path in [
-        "/balances",
-        "/party",
-        "/products",
-        &format!("/accounts/{}/party", c.everyday),
+    for (path, operation) in [
+        ("/balances".to_owned(), "/balances"),
+        ("/party".to_owned(), "/party"),
+        ("/products".to_owned(), "/products"),
+        (
+            format!("/accounts/{}/party", c.everyday),
+            "/accounts/{AccountId}/party",
+        ),
     ] {
-        let reply = bank.get(path, &token).await;
+        let reply = bank.get(&path, &token).await;
         assert_eq!(reply.status, 403, "{path}: {:#}", reply.body);
-        valid("GET", "/balances", &reply);
+        assert_eq!(reply.error_code(), "UK.OBIE.Resource.ConsentMismatch");
+        valid("GET", operation, &reply);
     }
 }
 

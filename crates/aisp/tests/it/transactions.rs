@@ -257,6 +257,7 @@ async fn pages_return_each_of_a_thousand_transactions_exactly_once_both_ways() {
             let r = bank
                 .get(&format!("/accounts/{account}/transactions"), &token)
                 .await;
+            valid("GET", ACCOUNT_TXNS, &r);
             everything.extend(ids(&r));
         }
         let bulk = walk(&bank, &token, "/transactions", "/transactions", "Next").await;
@@ -412,6 +413,7 @@ async fn credits_only_and_debits_only_consents_see_one_direction() {
     assert_eq!(bank.get("/transactions", &none).await.status, 403);
 }
 
+/// OB-301-TRA-105200
 #[tokio::test]
 async fn detail_fields_appear_only_with_read_transactions_detail() {
     for backend in bascule_testkit::BACKENDS {

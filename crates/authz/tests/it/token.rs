@@ -2,8 +2,6 @@
 //! §4.4, §5; RFC 8705), revocation (RFC 7009) and registration management (DCR, RFC 7592) with
 //! the client's own client-credentials token.
 
-use std::time::Duration as StdDuration;
-
 use bascule_domain::ConsentKind;
 use bascule_tpp::RegistrationRequest;
 use serde_json::Value;
@@ -186,8 +184,9 @@ async fn attempt_reuse_authorisation_code_after_one_second_fails_and_revokes_its
             .unwrap();
     }
 
-    // Real time passes; the server's ManualClock stays where it was.
-    tokio::time::sleep(StdDuration::from_secs(1)).await;
+    // One second later on the server's clock (still inside the code's 60-second life, so the
+    // refusal is the reuse, not the expiry).
+    bank.app.clock.advance(Duration::seconds(1));
     assert_oauth_error(
         &bank.redeem(&bank.tpp, &code, &[]).await,
         400,

@@ -21,6 +21,7 @@ async fn stored_answers(bank: &Bank, consent_id: &str) -> Vec<(String, String, i
     rows
 }
 
+/// OB-301-CBPII-000004
 #[tokio::test]
 async fn funds_are_confirmed_from_the_available_balance_on_both_backends() {
     for backend in bascule_testkit::BACKENDS {

@@ -9,6 +9,10 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::support::{Bank, Call, INTERACTION_ID, consent_body, valid};
 
+/// OB-301-CBPII-000001
+/// OB-301-CBPII-000002
+/// OB-301-CBPII-000003
+/// OB-312-CBPII-000100
 #[tokio::test]
 async fn a_consent_is_created_awaiting_authorisation_read_back_and_authorised() {
     for backend in bascule_testkit::BACKENDS {
@@ -217,6 +221,7 @@ async fn unknown_consent_is_400_and_another_clients_is_403() {
     );
 }
 
+/// OB-301-CBPII-000005
 #[tokio::test]
 async fn deleting_a_consent_revokes_it_and_its_tokens() {
     for backend in bascule_testkit::BACKENDS {
@@ -285,5 +290,116 @@ async fn an_expired_consent_stops_confirmations() {
         assert_eq!(read.status, 200);
         assert_eq!(read.body["Data"]["Status"], "Authorised");
         valid("GET", "/funds-confirmation-consents/{ConsentId}", &read);
+    }
+}
+
+/// OB-301-CBPII-000009
+///
+/// DELETE of a consent id the bank never issued: 400 `UK.OBIE.Resource.NotFound` (RW §400:
+/// an unknown resource id), with the interaction id, and nothing else is touched.
+#[tokio::test]
+async fn deleting_an_unknown_consent_is_400_not_found() {
+    let bank = Bank::start(Backend::Sqlite).await;
+    let body = bank
+        .create_consent(&bank.customer.everyday.identification, json!({}))
+        .await;
+    let id = body["Data"]["ConsentId"].as_str().unwrap();
+    let cc = bank.cc_token().await;
+    let reply = bank
+        .delete("/funds-confirmation-consents/no-such-consent", &cc)
+        .await;
+    assert_eq!(reply.status, 400, "{:#}", reply.body);
+    assert_eq!(reply.error_code(), "UK.OBIE.Resource.NotFound");
+    assert_eq!(reply.header("x-fapi-interaction-id"), Some(INTERACTION_ID));
+    valid("DELETE", "/funds-confirmation-consents/{ConsentId}", &reply);
+    let still = bank
+        .get(&format!("/funds-confirmation-consents/{id}"), &cc)
+        .await;
+    assert_eq!(still.body["Data"]["Status"], "AwaitingAuthorisation");
+}
+
+/// OB-301-CBPII-000006
+/// OB-301-CBPII-000007
+/// OB-301-CBPII-000008
+///
+/// A debtor account with an invalid name (over the schema's 350 characters), an invalid
+/// identification, an unknown scheme name: each 400 with its code, nothing created.
+#[tokio::test]
+async fn a_consent_with_an_invalid_debtor_account_is_400() {
+    let bank = Bank::start(Backend::Sqlite).await;
+    let token = bank.cc_token().await;
+    let good = bank.customer.everyday.identification.clone();
+    let long_name = "N".repeat(351);
+    for (id, account, code) in [
+        (
+            "OB-301-CBPII-000006",
+            json!({"SchemeName": "UK.OBIE.SortCodeAccountNumber", "Identification": good, "Name": long_name}),
+            "UK.OBIE.Field.Invalid",
+        ),
+        (
+            "OB-301-CBPII-000007",
+            json!({"SchemeName": "UK.OBIE.SortCodeAccountNumber", "Identification": "not-an-account"}),
+            "UK.OBIE.Unsupported.AccountIdentifier",
+        ),
+        (
+            "OB-301-CBPII-000008",
+            json!({"SchemeName": "UK.OBIE.NoSuchScheme", "Identification": good}),
+            "UK.OBIE.Unsupported.Scheme",
+        ),
+    ] {
+        let reply = bank
+            .post(
+                "/funds-confirmation-consents",
+                &token,
+                json!({"Data": {"DebtorAccount": account}}),
+            )
+            .await;
+        assert_eq!(reply.status, 400, "{id}: {:#}", reply.body);
+        assert_eq!(reply.error_code(), code, "{id}: {:#}", reply.body);
+        assert_eq!(reply.header("x-fapi-interaction-id"), Some(INTERACTION_ID));
+        valid("POST", "/funds-confirmation-consents", &reply);
+    }
+}
+
+/// OB-301-CBPII-000009
+/// OB-301-CBPII-000010
+/// OB-301-CBPII-000011
+/// OB-301-CBPII-000012
+///
+/// `ExpirationDateTime` with milliseconds and `Z`, milliseconds and an offset, whole seconds
+/// and `Z`, whole seconds and an offset (the second of the suite's two 000009 rows, then
+/// 000010 to 000012): each 201 with the instant kept to the second (the bank's consent times are whole
+/// seconds) and rendered with its zone.
+#[tokio::test]
+async fn a_consent_takes_each_iso_8601_form_of_its_expiry() {
+    let bank = Bank::start(Backend::Sqlite).await;
+    let account = bank.customer.everyday.identification.clone();
+    for (id, sent, kept) in [
+        (
+            "OB-301-CBPII-000009",
+            "2026-06-01T10:00:00.999Z",
+            "2026-06-01T10:00:00+00:00",
+        ),
+        (
+            "OB-301-CBPII-000010",
+            "2026-06-01T10:00:00.999-07:00",
+            "2026-06-01T17:00:00+00:00",
+        ),
+        (
+            "OB-301-CBPII-000011",
+            "2026-06-01T10:00:00Z",
+            "2026-06-01T10:00:00+00:00",
+        ),
+        (
+            "OB-301-CBPII-000012",
+            "2026-06-01T10:00:00-07:00",
+            "2026-06-01T17:00:00+00:00",
+        ),
+    ] {
+        let body = bank
+            .create_consent(&account, json!({"ExpirationDateTime": sent}))
+            .await;
+        assert_eq!(body["Data"]["Status"], "AwaitingAuthorisation", "{id}");
+        assert_eq!(body["Data"]["ExpirationDateTime"], kept, "{id}");
     }
 }

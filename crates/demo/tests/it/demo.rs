@@ -81,7 +81,13 @@ async fn the_demo_bank_has_a_year_of_realistic_history_on_both_backends() -> any
         let history_starts = END - Duration::days(365 + 27);
         let mut pending = 0;
         let mut future_scheduled = 0;
+        let mut offered = Vec::new();
         for c in &bank.customers {
+            offered.extend(
+                ledger
+                    .offers(std::slice::from_ref(&c.current_account))
+                    .await?,
+            );
             assert!(
                 (2..=4).contains(&c.pots.len()),
                 "{}: {} pots",
@@ -188,6 +194,16 @@ async fn the_demo_bank_has_a_year_of_realistic_history_on_both_backends() -> any
             assert!(balance[0].available >= Pence::ZERO, "{}", c.name);
         }
         assert!(pending > 0, "{backend:?}: no pending card authorisations");
+        // The graduate's table makes one offer on the current account, open past the end.
+        assert_eq!(offered.len(), 1, "{backend:?}: {offered:?}");
+        let offer = &offered[0];
+        assert_eq!(offer.kind, bascule_domain::OfferKind::LimitIncrease);
+        assert_eq!(offer.amount, Some(Pence(150_000)));
+        assert_eq!(offer.ends_at, END + Duration::days(30));
+        assert!(
+            offer.starts_at < END - Duration::days(300),
+            "made when they joined"
+        );
         assert!(future_scheduled > 0, "{backend:?}: nothing scheduled");
         assert!(ledger.audit().await?.is_clean(), "{backend:?}");
         assert_eq!(load_demo_bank(&ledger).await?, bank, "{backend:?}");

@@ -6,6 +6,12 @@ use serde_json::json;
 
 use crate::support::{Bank, Call, valid};
 
+/// OB-301-DOP-100100
+/// OB-301-DOP-100400
+/// OB-301-DOP-100500
+/// OB-301-DOP-100600
+/// OB-301-DOP-100700
+/// OB-313-DOP-100100
 async fn main_path(backend: Backend) {
     let bank = Bank::start(backend).await;
     let before = bank.booked(&bank.customer.everyday).await;
@@ -162,11 +168,27 @@ async fn insufficient_funds_reject_the_payment_and_funds_confirmation_says_no() 
         )
         .await;
     assert_eq!(funds.status, 200, "{:#}", funds.body);
-    assert_eq!(
-        funds.body["Data"]["FundsAvailableResult"]["FundsAvailable"],
-        false
+    valid(
+        "GET",
+        "/domestic-payment-consents/{ConsentId}/funds-confirmation",
+        &funds,
     );
-    assert!(!funds.body.to_string().contains("800"));
+    bank.verify_response(&funds);
+    // Exactly the yes/no and when it was asked (the bank's clock): no balance, no shortfall.
+    assert_eq!(
+        funds.body["Data"],
+        json!({"FundsAvailableResult": {
+            "FundsAvailableDateTime": "2026-01-05T09:00:00+00:00",
+            "FundsAvailable": false
+        }})
+    );
+    assert_eq!(funds.body["Meta"], json!({}));
+    assert_eq!(
+        funds.body["Links"],
+        json!({"Self": bank.app.url(&format!(
+            "/open-banking/v3.1/pisp/domestic-payment-consents/{id}/funds-confirmation"
+        ))})
+    );
     let reply = bank.pay(&id, &token, bank.initiation("2000.00")).await;
     assert_eq!(reply.status, 201, "{:#}", reply.body);
     valid("POST", "/domestic-payments", &reply);
@@ -254,4 +276,95 @@ async fn consent_bodies_are_validated_strictly() {
         valid("POST", "/domestic-payment-consents", &reply);
         assert_eq!(reply.error_code(), code);
     }
+}
+
+/// OB-301-DOP-100100
+/// OB-301-DOP-100300
+/// OB-301-DOP-100600
+/// OB-301-DOP-100700
+///
+/// The suite's minimal domestic payment: no `LocalInstrument`, no `RemittanceInformation`,
+/// `Risk: {}`. The consent is made (201, AwaitingAuthorisation, the interaction id echoed),
+/// authorised, paid (201) and read back; the creditor's reference is then the
+/// EndToEndIdentification.
+#[tokio::test]
+async fn the_minimal_domestic_payment_is_consented_paid_and_read() {
+    let bank = Bank::start(Backend::Sqlite).await;
+    let initiation = json!({
+        "InstructionIdentification": "MIN-1",
+        "EndToEndIdentification": "MIN-E2E-1",
+        "InstructedAmount": {"Amount": "1.50", "Currency": "GBP"},
+        "CreditorAccount": {
+            "SchemeName": "UK.OBIE.SortCodeAccountNumber",
+            "Identification": bank.stranger.identification,
+            "Name": "Alan Turing"
+        }
+    });
+    let cc = bank.cc_token().await;
+    let consent = bank
+        .call(Call::post(
+            "/domestic-payment-consents",
+            &cc,
+            &json!({"Data": {"Initiation": initiation}, "Risk": {}}),
+        ))
+        .await;
+    assert_eq!(consent.status, 201, "{:#}", consent.body);
+    valid("POST", "/domestic-payment-consents", &consent);
+    bank.verify_response(&consent);
+    assert_eq!(
+        consent.header("x-fapi-interaction-id"),
+        Some(bascule_testkit::api::INTERACTION_ID)
+    );
+    let data = &consent.body["Data"];
+    assert_eq!(data["Status"], "AwaitingAuthorisation");
+    assert_eq!(data["Initiation"], initiation);
+    assert!(data["Initiation"].get("LocalInstrument").is_none());
+    assert_eq!(consent.body["Risk"], json!({}));
+    let id = data["ConsentId"].as_str().unwrap().to_owned();
+
+    let token = bank.authorise(&id, &bank.customer.everyday).await;
+    let paid = bank
+        .call(Call::post(
+            "/domestic-payments",
+            &token,
+            &json!({"Data": {"ConsentId": id, "Initiation": initiation}, "Risk": {}}),
+        ))
+        .await;
+    assert_eq!(paid.status, 201, "{:#}", paid.body);
+    valid("POST", "/domestic-payments", &paid);
+    bank.verify_response(&paid);
+    assert_eq!(
+        paid.header("x-fapi-interaction-id"),
+        Some(bascule_testkit::api::INTERACTION_ID)
+    );
+    assert_eq!(paid.body["Data"]["Status"], "AcceptedSettlementCompleted");
+    assert_eq!(paid.body["Data"]["Initiation"], initiation);
+    let payment_id = paid.body["Data"]["DomesticPaymentId"].as_str().unwrap();
+
+    let got = bank
+        .get(&format!("/domestic-payments/{payment_id}"), &cc)
+        .await;
+    assert_eq!(got.status, 200, "{:#}", got.body);
+    valid("GET", "/domestic-payments/{DomesticPaymentId}", &got);
+    assert_eq!(got.body["Data"], paid.body["Data"]);
+    let on_core = bank
+        .app
+        .state()
+        .core_banking
+        .transactions(
+            &bank.stranger.account,
+            &bascule_core_banking::TransactionQuery {
+                limit: 100,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .transactions;
+    assert!(
+        on_core
+            .iter()
+            .any(|t| t.reference.as_deref() == Some("MIN-E2E-1")),
+        "{on_core:#?}"
+    );
 }

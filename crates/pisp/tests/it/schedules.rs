@@ -122,6 +122,40 @@ async fn run_jobs(bank: &Bank) -> bascule_ledger::JobReport {
     bank.app.ledger.run_daily_jobs().await.expect("daily jobs")
 }
 
+/// Grace's standing orders on the ledger with `reference`.
+async fn standing_orders_on_core(
+    bank: &Bank,
+    reference: &str,
+) -> Vec<bascule_domain::StandingOrder> {
+    bank.app
+        .state()
+        .core_banking
+        .standing_orders(std::slice::from_ref(&bank.customer.everyday))
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|s| s.reference == reference)
+        .collect()
+}
+
+/// OB-301-DOP-100800
+/// OB-301-DOP-100900
+/// OB-301-DOP-101000
+/// OB-301-DOP-101100
+/// OB-301-DOP-101101
+/// The scheduled payment of [`scheduled`] (reference INVOICE-77) on Grace's Everyday.
+async fn scheduled_on_core(bank: &Bank) -> bascule_domain::ScheduledPayment {
+    bank.app
+        .state()
+        .core_banking
+        .scheduled_payments(std::slice::from_ref(&bank.customer.everyday))
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|s| s.reference == "INVOICE-77")
+        .expect("the scheduled payment on the ledger")
+}
+
 async fn scheduled_main_path(backend: Backend) {
     let bank = Bank::start(backend).await;
     let grace = bank.customer.everyday.clone();
@@ -168,17 +202,7 @@ async fn scheduled_main_path(backend: Backend) {
     assert_eq!(again.error_code(), "UK.OBIE.Resource.InvalidConsentStatus");
 
     // On the ledger's schedule, not paid before its day.
-    let on_core = bank
-        .app
-        .state()
-        .core_banking
-        .scheduled_payments(std::slice::from_ref(&grace))
-        .await
-        .unwrap();
-    let sp = on_core
-        .iter()
-        .find(|s| s.reference == "INVOICE-77")
-        .expect("the scheduled payment on the ledger");
+    let sp = scheduled_on_core(&bank).await;
     assert_eq!(sp.execute_on, date!(2026 - 01 - 10));
     assert_eq!(sp.amount, Pence(2500));
     assert_eq!(sp.status, ScheduleStatus::Active);
@@ -213,6 +237,10 @@ async fn a_scheduled_payment_is_paid_once_on_its_day_on_postgres() {
     scheduled_main_path(Backend::Postgres).await;
 }
 
+/// OB-301-DOP-101200
+/// OB-301-DOP-101300
+/// OB-301-DOP-101401
+/// OB-301-DOP-101500
 async fn standing_order_main_path(backend: Backend) {
     let bank = Bank::start(backend).await;
     let grace = bank.customer.everyday.clone();
@@ -237,14 +265,9 @@ async fn standing_order_main_path(backend: Backend) {
     assert_eq!(got.body["Data"], made.body["Data"]);
 
     let standing_order = || async {
-        bank.app
-            .state()
-            .core_banking
-            .standing_orders(std::slice::from_ref(&grace))
+        standing_orders_on_core(&bank, "RENT")
             .await
-            .unwrap()
-            .into_iter()
-            .find(|s| s.reference == "RENT")
+            .pop()
             .expect("the standing order on the ledger")
     };
     let so = standing_order().await;
@@ -401,17 +424,7 @@ async fn a_replayed_order_makes_one_schedule() {
     assert_eq!(second.status, 201, "{:#}", second.body);
     valid("POST", SO_ORDERS, &second);
     assert_eq!(second.body["Data"], first.body["Data"]);
-    let count = bank
-        .app
-        .state()
-        .core_banking
-        .standing_orders(std::slice::from_ref(&bank.customer.everyday))
-        .await
-        .unwrap()
-        .iter()
-        .filter(|s| s.reference == "RENT")
-        .count();
-    assert_eq!(count, 1);
+    assert_eq!(standing_orders_on_core(&bank, "RENT").await.len(), 1);
     let cc = bank.cc_token().await;
     let unknown = bank.get(&format!("{SO_ORDERS}/no-such-order"), &cc).await;
     assert_eq!(unknown.status, 400);
@@ -458,4 +471,144 @@ async fn the_core_schedules_once_per_request_id() {
         .await
         .unwrap();
     assert_eq!(listed.iter().filter(|s| s.reference == "ONCE").count(), 1);
+}
+
+/// A scheduled payment consent whose `RequestedExecutionDateTime` is spelt `when`: 201
+/// AwaitingAuthorisation with the interaction id, the date-time echoed as sent; authorised,
+/// its order is made (InitiationCompleted) for the same instant, and the ledger pays on
+/// `day` (UTC).
+async fn scheduled_consent_accepts(when: &str, day: time::Date) {
+    let bank = Bank::start(Backend::Sqlite).await;
+    let initiation = scheduled(&bank, "7.00", when);
+    let reply = post_consent(&bank, SP_CONSENTS, &initiation).await;
+    assert_eq!(reply.status, 201, "{when}: {:#}", reply.body);
+    assert_eq!(
+        reply.header("x-fapi-interaction-id"),
+        Some(bascule_testkit::api::INTERACTION_ID)
+    );
+    assert_eq!(reply.body["Data"]["Status"], "AwaitingAuthorisation");
+    assert!(reply.body["Data"]["ConsentId"].is_string());
+    assert_eq!(
+        reply.body["Data"]["Initiation"]["RequestedExecutionDateTime"],
+        when
+    );
+    let (consent_id, token) = authorised(&bank, SP_CONSENTS, &initiation).await;
+    let made = post_order(
+        &bank,
+        SP_ORDERS,
+        &token,
+        &order_body(&consent_id, &initiation),
+    )
+    .await;
+    assert_eq!(made.status, 201, "{:#}", made.body);
+    assert_eq!(made.body["Data"]["Status"], "InitiationCompleted");
+    let sp = scheduled_on_core(&bank).await;
+    assert_eq!(sp.execute_on, day);
+}
+
+/// OB-301-DOP-100810
+///
+/// `RequestedExecutionDateTime` with a negative offset (`2006-01-02T15:04:05-07:00`).
+#[tokio::test]
+async fn a_scheduled_consent_accepts_an_execution_time_with_an_offset() {
+    // 20:00 at -07:00 is 03:00 UTC the next day: the bank's day is the UTC one.
+    scheduled_consent_accepts("2026-01-10T20:00:00-07:00", date!(2026 - 01 - 11)).await;
+}
+
+/// OB-301-DOP-100820
+///
+/// `RequestedExecutionDateTime` in UTC written with `Z` (`2006-01-02T15:04:05Z`).
+#[tokio::test]
+async fn a_scheduled_consent_accepts_an_execution_time_ending_in_z() {
+    scheduled_consent_accepts("2026-01-10T10:00:00Z", date!(2026 - 01 - 10)).await;
+}
+
+/// OB-301-DOP-1015001
+///
+/// Both `NumberOfPayments` and `FinalPaymentDateTime`: the suite expects a refusal, the spec
+/// allows both (neither excludes the other in `OBWriteDomesticStandingOrderConsent5`); the
+/// bank takes them when they name the same last payment and refuses them when they do not
+/// (CONFORMANCE.md).
+#[tokio::test]
+async fn a_standing_order_with_a_count_and_a_final_date_needs_them_to_agree() {
+    let bank = Bank::start(Backend::Sqlite).await;
+    // 15 Jan, 15 Feb, 15 Mar: three payments, the last on FinalPaymentDateTime.
+    let mut agreeing = monthly(&bank, "100.00");
+    agreeing["NumberOfPayments"] = json!("3");
+    let (consent_id, token) = authorised(&bank, SO_CONSENTS, &agreeing).await;
+    let made = post_order(
+        &bank,
+        SO_ORDERS,
+        &token,
+        &order_body(&consent_id, &agreeing),
+    )
+    .await;
+    assert_eq!(made.status, 201, "{:#}", made.body);
+    assert_eq!(made.body["Data"]["Initiation"]["NumberOfPayments"], "3");
+    let id = made.body["Data"]["DomesticStandingOrderId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (got, _) = read_order(&bank, SO_ORDERS, "DomesticStandingOrderId", &id).await;
+    assert_eq!(got.body["Data"], made.body["Data"]);
+    let so = standing_orders_on_core(&bank, "RENT").await;
+    assert_eq!(so.len(), 1);
+    assert_eq!(so[0].final_payment_on, Some(date!(2026 - 03 - 15)));
+
+    let mut disagreeing = monthly(&bank, "100.00");
+    disagreeing["NumberOfPayments"] = json!("4");
+    let reply = post_consent(&bank, SO_CONSENTS, &disagreeing).await;
+    assert_eq!(reply.status, 400, "{:#}", reply.body);
+    assert_eq!(reply.error_code(), "UK.OBIE.Field.Invalid");
+    assert_eq!(
+        reply.body["Errors"][0]["Path"],
+        "Data.Initiation.NumberOfPayments"
+    );
+}
+
+/// OB-301-DOP-1015002
+///
+/// `FinalPaymentAmount` on a standing order bounded by neither `FinalPaymentDateTime` nor
+/// `NumberOfPayments`: the order has no final payment for the amount to be the amount of, so
+/// the consent is refused (400 `UK.OBIE.Field.Unexpected`); with a count it is taken.
+#[tokio::test]
+async fn a_final_payment_amount_without_a_final_payment_is_refused() {
+    let bank = Bank::start(Backend::Sqlite).await;
+    let mut open_ended = monthly(&bank, "100.00");
+    open_ended
+        .as_object_mut()
+        .unwrap()
+        .remove("FinalPaymentDateTime");
+    open_ended["FinalPaymentAmount"] = json!({"Amount": "100.00", "Currency": "GBP"});
+    let reply = post_consent(&bank, SO_CONSENTS, &open_ended).await;
+    assert_eq!(reply.status, 400, "{:#}", reply.body);
+    assert_eq!(reply.error_code(), "UK.OBIE.Field.Unexpected");
+    assert_eq!(
+        reply.body["Errors"][0]["Path"],
+        "Data.Initiation.FinalPaymentAmount"
+    );
+    let mut counted = open_ended.clone();
+    counted["NumberOfPayments"] = json!("2");
+    let reply = post_consent(&bank, SO_CONSENTS, &counted).await;
+    assert_eq!(reply.status, 201, "{:#}", reply.body);
+}
+
+/// OB-301-DOP-101400
+///
+/// `POST /domestic-standing-orders` whose Frequency is no Open Banking code, against an
+/// authorised consent: 400 `UK.OBIE.Field.Invalid` at `Data.Initiation.Frequency` (the
+/// order's Initiation is checked by the same rules as the consent's before it is compared),
+/// and no standing order is made.
+#[tokio::test]
+async fn a_standing_order_with_an_invalid_frequency_is_400() {
+    let bank = Bank::start(Backend::Sqlite).await;
+    let initiation = monthly(&bank, "100.00");
+    let (consent_id, token) = authorised(&bank, SO_CONSENTS, &initiation).await;
+    let mut invalid = initiation.clone();
+    invalid["Frequency"] = json!("Fortnightly");
+    let reply = post_order(&bank, SO_ORDERS, &token, &order_body(&consent_id, &invalid)).await;
+    assert_eq!(reply.status, 400, "{:#}", reply.body);
+    assert_eq!(reply.error_code(), "UK.OBIE.Field.Invalid");
+    assert_eq!(reply.body["Errors"][0]["Path"], "Data.Initiation.Frequency");
+    assert!(standing_orders_on_core(&bank, "RENT").await.is_empty());
 }

@@ -7,6 +7,8 @@ use serde_json::{Value, json};
 
 use crate::support::{Bank, Call, IAT, ISS, Jws, TAN, valid};
 
+/// OB-301-DOP-100110
+/// OB-316-DOP-100310
 #[tokio::test]
 async fn each_signature_failure_has_its_code() {
     let bank = Bank::start(Backend::Sqlite).await;
