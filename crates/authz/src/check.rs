@@ -156,6 +156,7 @@ impl Authz {
                 if self.inner.config.reauthentication.suspended_at(&c, now) {
                     return Err(TokenCheckError::Reauthenticate);
                 }
+                self.inner.usage.record(c.id.as_str(), now.unix_timestamp());
                 Some(c)
             }
             None => None,

@@ -19,6 +19,7 @@ mod request;
 mod routes;
 mod token;
 mod tokens;
+mod usage;
 
 use std::sync::Arc;
 
@@ -37,6 +38,7 @@ pub use error::AuthzError;
 pub use keys::ServerKeys;
 pub use request::{ACR_SCA, AuthorizationRequest, ResponseMode, ResponseType};
 pub use tokens::TokenInfo;
+pub use usage::Usage;
 
 /// Settings of the authorisation server.
 #[derive(Debug, Clone)]
@@ -96,6 +98,7 @@ struct Inner {
     consents: ConsentStore,
     core_banking: SharedCoreBanking,
     config: AuthzConfig,
+    usage: usage::ConsentUsage,
 }
 
 impl Authz {
@@ -117,6 +120,7 @@ impl Authz {
                 consents,
                 core_banking,
                 config,
+                usage: usage::ConsentUsage::default(),
             }),
         }
     }

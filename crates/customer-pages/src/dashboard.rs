@@ -112,8 +112,10 @@ impl CustomerPages {
         c: &Consent,
         labels: &HashMap<&AccountId, String>,
         answers: &[bascule_cbpii::GivenAnswer],
+        usage: &HashMap<String, bascule_authz::Usage>,
         now: OffsetDateTime,
     ) -> Result<ConnectionView, PageError> {
+        let used = usage.get(c.id.as_str());
         let policy = self.policy();
         let suspended = policy.suspended_at(c, now);
         let due = policy.due_at(c);
@@ -170,6 +172,8 @@ impl CustomerPages {
                     })
                     .collect()
             }),
+            last_used: used.map(|u| clock_time(u.last_used_at)),
+            calls_last_day: used.map_or(0, |u| u.calls_since),
         })
     }
 
@@ -285,6 +289,11 @@ pub(crate) async fn list(
     let names = pages
         .tpp_names(&connections.iter().collect::<Vec<_>>())
         .await?;
+    let usage = pages
+        .inner
+        .authz
+        .consent_usage(&customer, (now - time::Duration::days(1)).unix_timestamp())
+        .await?;
     let answers = if connections
         .iter()
         .any(|c| c.kind == ConsentKind::FundsConfirmation)
@@ -296,7 +305,7 @@ pub(crate) async fn list(
     let mut groups: Vec<TppGroup> = Vec::new();
     for c in &connections {
         let name = name_of(&names, c);
-        let view = pages.view(c, &labels, &answers, now)?;
+        let view = pages.view(c, &labels, &answers, &usage, now)?;
         match groups.iter_mut().find(|g| g.name == name) {
             Some(g) => g.connections.push(view),
             None => groups.push(TppGroup {

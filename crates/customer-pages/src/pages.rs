@@ -246,6 +246,9 @@ pub(crate) struct ConnectionView {
     pub accounts_changeable: bool,
     /// A funds-confirmation connection: every answer the bank gave its TPP, newest first.
     pub answers: Option<Vec<AnswerView>>,
+    /// "10:04 on 5 January 2027", or none when never used.
+    pub last_used: Option<String>,
+    pub calls_last_day: i64,
 }
 
 /// One yes/no the bank gave a funds-confirmation TPP.

@@ -607,6 +607,23 @@ pub async fn start_on(
             })
         },
     );
+    let counting = state.authz.clone();
+    // Each node adds its in-memory counts of consent use (the dashboard's "last used") to the
+    // database; nothing is written on a request's path.
+    jobs.every(
+        "consent_usage_flush",
+        Duration::from_secs(10),
+        move || -> JobRun {
+            let authz = counting.clone();
+            Box::pin(async move {
+                authz
+                    .flush_consent_usage()
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            })
+        },
+    );
     tracing::info!(%addr, %public_url, "Bascule is serving");
     Ok(RunningServer {
         addr,

@@ -496,3 +496,31 @@ async fn a_funds_confirmation_connection_lists_every_check_and_the_answer_given(
     list.assert_says("£3.50, reference Coffee-1: <strong>Yes, enough money</strong>");
     list.assert_says("£9,999.00, reference Car-2: <strong>No, not enough money</strong>");
 }
+
+#[tokio::test]
+async fn each_connection_shows_when_it_was_last_used_and_how_often_in_the_last_day() {
+    let bank = Bank::start(Backend::Sqlite).await;
+    let g = &bank.grace;
+    let (_, tokens) = bank
+        .connect(&bank.tpp, None, std::slice::from_ref(&g.everyday.id))
+        .await;
+    let phone = bank.graces_app().await;
+    phone
+        .get("/app/connections")
+        .await
+        .assert_says("<dt>Last used</dt><dd>Not used yet</dd>");
+    let access = tokens["access_token"].as_str().unwrap();
+    for _ in 0..3 {
+        assert_eq!(bank.accounts_as(&bank.tpp, access).await.status, 200);
+    }
+    // What the nodes counted in memory reaches the database with the background flush.
+    bank.app.state().authz.flush_consent_usage().await.unwrap();
+    let list = phone.get("/app/connections").await;
+    list.assert_says("3 times in the last 24 hours");
+    bank.app.clock.advance(Duration::hours(25));
+    bank.app.state().authz.flush_consent_usage().await.unwrap();
+    // A day later the app's session has ended: Grace signs in again.
+    let phone = bank.graces_app().await;
+    let later = phone.get("/app/connections").await;
+    later.assert_says("0 times in the last 24 hours");
+}

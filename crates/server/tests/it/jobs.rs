@@ -1,16 +1,17 @@
 //! The supervisor of background work (issue 10, item 7): the daily jobs, revocation refresh,
-//! payment recovery, the idempotency purge and the connection reminders run under the running
+//! payment recovery, the idempotency purge, the connection reminders and the consent-usage flush run under the running
 //! server, show in `/metrics`, and are gone once it has shut down.
 
 use bascule_store::Backend;
 use bascule_testkit::spawn_app;
 
-const JOBS: [&str; 5] = [
+const JOBS: [&str; 6] = [
     "daily_jobs",
     "revocation_refresh",
     "payment_recovery",
     "idempotency_purge",
     "connection_reminders",
+    "consent_usage_flush",
 ];
 
 #[tokio::test]
