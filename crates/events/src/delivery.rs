@@ -98,7 +98,7 @@ impl Events {
              attempts = attempts + 1 \
              WHERE jti IN (SELECT jti FROM event_outbox WHERE status = 'push' \
              AND next_attempt_ms <= $3 AND (lease_until_ms IS NULL OR lease_until_ms < $3) \
-             ORDER BY next_attempt_ms LIMIT $4{}) \
+             ORDER BY next_attempt_ms, seq LIMIT $4{}) \
              RETURNING {COLUMNS}",
             self.store().claim_clause()
         );

@@ -99,7 +99,7 @@ async fn poll(
     // COLUMNS is a constant: nothing from the request is in the SQL text.
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM event_outbox WHERE client_id = $1 AND status <> 'done' \
-         ORDER BY created_ms, jti LIMIT $2"
+         ORDER BY seq LIMIT $2"
     )))
     .bind(client_id)
     .bind(max.min(MAX_EVENTS) + 1)

@@ -17,7 +17,9 @@ CREATE TABLE event_subscriptions (
 -- callback, or the retry period ended), 'done' (delivered by push or acknowledged by polling:
 -- never sent again).
 CREATE TABLE event_outbox (
-    jti              TEXT PRIMARY KEY,
+    -- Insertion order (the clock may stand still in tests; ids are random).
+    seq              INTEGER PRIMARY KEY AUTOINCREMENT,
+    jti              TEXT NOT NULL UNIQUE,
     client_id        TEXT NOT NULL,
     event_type       TEXT NOT NULL,
     resource_type    TEXT NOT NULL,
@@ -35,7 +37,7 @@ CREATE TABLE event_outbox (
     last_error       TEXT
 );
 CREATE INDEX event_outbox_due ON event_outbox (status, next_attempt_ms);
-CREATE INDEX event_outbox_by_client ON event_outbox (client_id, status, created_ms);
+CREATE INDEX event_outbox_by_client ON event_outbox (client_id, status, seq);
 
 CREATE TABLE event_feed_cursors (
     name TEXT PRIMARY KEY,
