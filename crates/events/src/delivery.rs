@@ -5,7 +5,8 @@
 //! receiver holds only its own rows (and at most the client's timeout), never a request or
 //! another TPP. 2xx is delivered (`done`); anything else is retried with exponential back-off
 //! and jitter until the retry period ends, after which the event waits for polling (`poll`).
-//! The same `jti` goes out on every attempt: it is the row's key.
+//! The same `jti` goes out on every attempt: it is the row's key. A delivered row keeps the
+//! name of the node that delivered it (`lease_owner`).
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -92,6 +93,18 @@ impl Events {
 
     async fn claim(&self) -> Result<Vec<Pending>, EventsError> {
         let now = self.now_ms();
+        // A read first: most rounds find nothing, and then take no write lock (SQLite's single
+        // writer is the API requests' too).
+        let due: Option<String> = sqlx::query_scalar(
+            "SELECT jti FROM event_outbox WHERE status = 'push' AND next_attempt_ms <= $1 \
+             AND (lease_until_ms IS NULL OR lease_until_ms < $1) LIMIT 1",
+        )
+        .bind(now)
+        .fetch_optional(self.store().pool())
+        .await?;
+        if due.is_none() {
+            return Ok(Vec::new());
+        }
         let lease_until = now.saturating_add(ms(self.config().lease));
         let sql = format!(
             "UPDATE event_outbox SET lease_owner = $1, lease_until_ms = $2, \
@@ -174,7 +187,7 @@ impl Events {
                     .write(
                         sqlx::query(
                             "UPDATE event_outbox SET status = 'done', done_ms = $1, \
-                             lease_owner = NULL, lease_until_ms = NULL \
+                             lease_until_ms = NULL \
                              WHERE jti = $2 AND lease_owner = $3",
                         )
                         .bind(now)

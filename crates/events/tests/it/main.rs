@@ -8,10 +8,12 @@
 //!   transaction; retries with the same jti; only TPPs with a consent hear of an account.
 //! - `polling`: `POST /events`, acknowledgements, and the queue it shares with push.
 //! - `revocation`: a revoked consent's consent-authorization-revoked.
+//! - `nodes`: two servers on one PostgreSQL share the outbox without a double attempt.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod support;
 
+mod nodes;
 mod polling;
 mod push;
 mod revocation;

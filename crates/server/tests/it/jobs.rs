@@ -1,15 +1,17 @@
 //! The supervisor of background work (issue 10, item 7): the daily jobs, revocation refresh,
-//! payment recovery and the idempotency purge run under the running server, show in `/metrics`,
-//! and are gone once it has shut down.
+//! payment recovery, the idempotency purge and the event workers (delivery, the ledger feed)
+//! run under the running server, show in `/metrics`, and are gone once it has shut down.
 
 use bascule_store::Backend;
 use bascule_testkit::spawn_app;
 
-const JOBS: [&str; 4] = [
+const JOBS: [&str; 6] = [
     "daily_jobs",
     "revocation_refresh",
     "payment_recovery",
     "idempotency_purge",
+    "event_delivery",
+    "event_feed",
 ];
 
 #[tokio::test]
