@@ -180,6 +180,8 @@ impl Events {
     ) -> Result<(), EventsError> {
         let now = self.now_ms();
         let node = self.inner.node.as_str();
+        let client = event.client_id.clone();
+        metrics::counter!("event_push_attempts_total", "client_id" => client.clone()).increment(1);
         match outcome {
             Ok(()) => {
                 log_delivered(event, now);
@@ -197,6 +199,7 @@ impl Events {
                     .await?;
             }
             Err(e) => {
+                metrics::counter!("event_push_failures_total", "client_id" => client).increment(1);
                 let config = self.config();
                 let wait = backoff(
                     config.first_backoff,
@@ -236,12 +239,33 @@ impl Events {
 }
 
 fn log_delivered(event: &Pending, now_ms: i64) {
+    let latency_ms = now_ms.saturating_sub(event.created_ms);
+    metrics::histogram!("event_delivery_seconds").record(latency_ms as f64 / 1000.0);
     tracing::debug!(
         jti = %event.jti,
         client_id = %event.client_id,
-        latency_ms = now_ms.saturating_sub(event.created_ms),
+        latency_ms,
         "event delivered"
     );
+}
+
+impl Events {
+    /// The queue's gauges for `/metrics`: events not yet delivered or acknowledged, and the
+    /// age of the oldest of them (seconds).
+    pub async fn record_queue_metrics(&self) -> Result<(), EventsError> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS pending, MIN(created_ms) AS oldest FROM event_outbox \
+             WHERE status <> 'done'",
+        )
+        .fetch_one(self.store().pool())
+        .await?;
+        let pending: i64 = row.try_get("pending")?;
+        let oldest: Option<i64> = row.try_get("oldest")?;
+        let age_ms = oldest.map_or(0, |t| self.now_ms().saturating_sub(t).max(0));
+        metrics::gauge!("event_outbox_pending").set(pending as f64);
+        metrics::gauge!("event_outbox_oldest_pending_seconds").set(age_ms as f64 / 1000.0);
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -31,6 +31,8 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::FromRef;
+use axum::middleware::from_fn_with_state;
+use bascule_api_kit::jws::{self, JwsConfig, ResponseSigner};
 use bascule_authz::Authz;
 use bascule_core_banking::SharedCoreBanking;
 use bascule_domain::Clock;
@@ -78,19 +80,23 @@ pub struct EventsConfig {
     pub lease: Duration,
     /// Rows claimed per round.
     pub batch: u32,
+    /// Detached signatures on `/event-subscriptions` (EVT: signed request and response).
+    pub jws: JwsConfig,
 }
 
 impl EventsConfig {
     pub fn new(public_url: impl Into<String>, financial_id: impl Into<String>) -> Self {
+        let financial_id = financial_id.into();
         Self {
             public_url: public_url.into().trim_end_matches('/').to_owned(),
-            financial_id: financial_id.into(),
+            financial_id: financial_id.clone(),
             sandbox: false,
             retry_period: Duration::from_secs(24 * 3600),
             first_backoff: Duration::from_secs(1),
             max_backoff: Duration::from_secs(3600),
             lease: Duration::from_secs(60),
             batch: 100,
+            jws: JwsConfig::new(financial_id),
         }
     }
 }
@@ -135,12 +141,18 @@ impl Events {
         }
     }
 
-    /// Every event route of every served version, speaking Open Banking errors.
+    /// Every event route of every served version, speaking Open Banking errors. Subscription
+    /// responses are signed (errors too); polling's are not (EVT: no JWS on `/events`).
     pub fn router<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
-        let routes = Router::new()
-            .merge(subscriptions::routes())
-            .merge(polling::routes());
-        bascule_api_kit::open_banking(routes).with_state(self.clone())
+        let signer = ResponseSigner {
+            authz: self.inner.authz.clone(),
+            config: self.inner.config.jws.clone(),
+            clock: self.inner.clock.clone(),
+        };
+        bascule_api_kit::open_banking(subscriptions::routes())
+            .route_layer(from_fn_with_state(signer, jws::sign_responses))
+            .merge(bascule_api_kit::open_banking(polling::routes()))
+            .with_state(self.clone())
     }
 
     pub fn authz(&self) -> &Authz {

@@ -1,6 +1,7 @@
 //! `/event-subscriptions` (EVT v3.1.11; RES/event-notifications/event-subscription): a client's
 //! one subscription — POST (409 if it has one), GET, PUT of the whole resource, DELETE — with a
-//! client-credentials token of any of the event API's scopes. `CallbackUrl` is optional
+//! client-credentials token of any of the event API's scopes; POST and PUT are signed
+//! (`x-jws-signature`), as every response is. `CallbackUrl` is optional
 //! (polling only); when given it must be https and, outside the sandbox, on a host of the
 //! client's registered redirect URIs and not a loopback, link-local or private address: the
 //! bank never makes a request to an address a TPP merely typed.
@@ -9,11 +10,12 @@ use std::net::IpAddr;
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{get, put};
 use axum::{Json, Router};
 use bascule_api_kit::body::{self, field_error, text};
+use bascule_api_kit::jws;
 use bascule_api_kit::{Links, Meta};
 use bascule_authz::outbox::EventType;
 use bascule_authz::{AccessToken, ConsentError};
@@ -155,6 +157,25 @@ struct Terms {
 }
 
 impl Events {
+    /// The request's `x-jws-signature` over `body`, by `client_id` (RW §Message Signing).
+    async fn verify_signature(
+        &self,
+        client_id: &str,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<(), Error> {
+        jws::verify_request(
+            self.authz().registrar(),
+            client_id,
+            headers,
+            body,
+            &self.config().jws,
+            self.now().unix_timestamp(),
+        )
+        .await
+        .map(|_| ())
+    }
+
     async fn terms(
         &self,
         client_id: &str,
@@ -309,9 +330,11 @@ fn is_public_host(host: &url::Host<&str>) -> bool {
 async fn create(
     State(events): State<Events>,
     token: AccessToken,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Result<impl IntoResponse, Error> {
     let client_id = client_of(&token)?;
+    events.verify_signature(client_id, &headers, &body).await?;
     let request: ObEventSubscription1 = body::parse(&body, "OBEventSubscription1")?;
     let d = request.data;
     let terms = events
@@ -348,8 +371,13 @@ async fn create(
     Ok((StatusCode::CREATED, Json(one(&events, subscription))))
 }
 
-async fn list(State(events): State<Events>, token: AccessToken) -> Result<Json<Many>, Error> {
+async fn list(
+    State(events): State<Events>,
+    token: AccessToken,
+    headers: HeaderMap,
+) -> Result<Json<Many>, Error> {
     let client_id = client_of(&token)?;
+    jws::refuse_unexpected(&headers)?;
     let subscriptions = events.subscription_of(client_id).await?;
     Ok(Json(Many {
         data: ManyData {
@@ -364,9 +392,11 @@ async fn change(
     State(events): State<Events>,
     token: AccessToken,
     Path(id): Path<String>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<One>, Error> {
     let client_id = client_of(&token)?;
+    events.verify_signature(client_id, &headers, &body).await?;
     let request: ObEventSubscriptionResponse1 = body::parse(&body, "OBEventSubscriptionResponse1")?;
     let d = request.data;
     if d.event_subscription_id != id {
@@ -421,8 +451,10 @@ async fn delete(
     State(events): State<Events>,
     token: AccessToken,
     Path(id): Path<String>,
+    headers: HeaderMap,
 ) -> Result<StatusCode, Error> {
     let client_id = client_of(&token)?;
+    jws::refuse_unexpected(&headers)?;
     events.own_subscription(client_id, &id).await?;
     let mut tx = events.store().begin().await.map_err(Error::internal)?;
     tx.execute(

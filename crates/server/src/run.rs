@@ -593,8 +593,8 @@ fn event_notifications(
     ))
 }
 
-/// The event workers: pushes due, and the ledger's feed turned into events. Both are safe on
-/// several nodes (claims under a lease, a compare-and-set cursor).
+/// The event workers: pushes due, the queue's gauges, and the ledger's feed turned into
+/// events. All are safe on several nodes (claims under a lease, a compare-and-set cursor).
 fn supervise_events(supervisor: &mut Supervisor, events: &bascule_events::Events, every: Duration) {
     let delivering = events.clone();
     supervisor.every("event_delivery", every, move || -> JobRun {
@@ -607,6 +607,20 @@ fn supervise_events(supervisor: &mut Supervisor, events: &bascule_events::Events
                 .map_err(|e| format!("event delivery: {e}"))
         })
     });
+    let measuring = events.clone();
+    supervisor.every(
+        "event_queue_metrics",
+        Duration::from_secs(5),
+        move || -> JobRun {
+            let events = measuring.clone();
+            Box::pin(async move {
+                events
+                    .record_queue_metrics()
+                    .await
+                    .map_err(|e| format!("event queue metrics: {e}"))
+            })
+        },
+    );
     let following = events.clone();
     supervisor.every("event_feed", every, move || -> JobRun {
         let events = following.clone();

@@ -8,7 +8,8 @@
 //!   transaction; retries with the same jti; only TPPs with a consent hear of an account.
 //! - `polling`: `POST /events`, acknowledgements, and the queue it shares with push.
 //! - `revocation`: a revoked consent's consent-authorization-revoked.
-//! - `nodes`: two servers on one PostgreSQL share the outbox without a double attempt.
+//! - `nodes`: two servers on one PostgreSQL share the outbox without a double attempt; a dead
+//!   node's claimed events go out once its lease ends.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod support;

@@ -94,3 +94,67 @@ async fn two_servers_on_one_postgres_deliver_every_event_once_with_no_attempt_ma
     other.shutdown().await.unwrap();
     bank.shutdown().await;
 }
+
+#[tokio::test]
+async fn an_event_claimed_by_a_node_that_died_is_delivered_once_its_lease_ends() {
+    for backend in bascule_testkit::BACKENDS {
+        let bank = Bank::start(backend).await;
+        let receiver = Receiver::start(&bank.app, 0).await;
+        bank.subscribe(&bank.tpp, Some(&receiver.url)).await;
+        let store = &bank.app.state().store;
+        let now = bascule_domain::Clock::now(bank.app.clock.as_ref());
+        // Written and, in the same commit, claimed by a node that then died mid-push (its lease
+        // runs a minute).
+        let mut tx = store.begin().await.unwrap();
+        let jti = outbox::record_in(
+            &mut tx,
+            now,
+            &bank.tpp.client_id,
+            EventType::ResourceUpdate,
+            &Subject::account("account-1"),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        let lease_until = outbox::unix_ms(now) + 60_000;
+        tx.execute(
+            sqlx::query(
+                "UPDATE event_outbox SET lease_owner = 'dead-node', lease_until_ms = $1, \
+                 attempts = 1 WHERE jti = $2",
+            )
+            .bind(lease_until)
+            .bind(jti.as_str()),
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+
+        assert!(
+            receiver.next_within(Duration::from_secs(1)).await.is_none(),
+            "{backend:?}: another node pushed while the lease held"
+        );
+        bank.app.clock.advance(time::Duration::seconds(61));
+        let n = receiver.next(Duration::from_secs(1)).await;
+        let claims = bank.verify_resource_update(&bank.tpp, &n.jwt).await;
+        assert_eq!(claims["jti"], serde_json::json!(jti), "{backend:?}");
+        // The push records its outcome just after the receiver answered.
+        let mut row = (String::new(), 0, String::new());
+        for _ in 0..20 {
+            row = sqlx::query_as(
+                "SELECT status, attempts, lease_owner FROM event_outbox WHERE jti = $1",
+            )
+            .bind(jti.as_str())
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+            if row.0 == "done" {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let (status, attempts, owner): (String, i64, String) = row;
+        assert_eq!((status.as_str(), attempts), ("done", 2), "{backend:?}");
+        assert_ne!(owner, "dead-node");
+        bank.shutdown().await;
+    }
+}

@@ -41,6 +41,22 @@ async fn a_payment_status_change_reaches_the_tpp_as_a_signed_set_within_a_second
         assert_eq!(claims["toe"], json!(bank.now()));
         // Delivered: never sent again.
         assert!(receiver.next_within(SECOND / 2).await.is_none());
+        let metrics = bank
+            .app
+            .client
+            .get(bank.app.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let attempts = format!(
+            "event_push_attempts_total{{client_id=\"{}\"}}",
+            bank.tpp.client_id
+        );
+        assert!(metrics.contains(&attempts), "no {attempts} in\n{metrics}");
+        assert!(metrics.contains("event_delivery_seconds"));
         bank.shutdown().await;
     }
 }

@@ -1,4 +1,4 @@
-use bascule_testkit::api::Call;
+use bascule_testkit::api::{Call, Jws};
 use serde_json::json;
 
 use crate::support::{Bank, EVENTS, valid};
@@ -20,6 +20,7 @@ async fn a_client_has_one_subscription_it_can_read_change_and_delete() {
         let list = bank.call(Call::get("/event-subscriptions", &token)).await;
         assert_eq!(list.status, 200, "{:#}", list.body);
         valid("GET", "/event-subscriptions", &list);
+        bank.verify_response(&list);
         let listed = &list.body["Data"]["EventSubscription"];
         assert_eq!(listed.as_array().map(Vec::len), Some(1));
         assert_eq!(listed[0]["EventSubscriptionId"], json!(id));
@@ -31,11 +32,13 @@ async fn a_client_has_one_subscription_it_can_read_change_and_delete() {
         let path = format!("/event-subscriptions/{id}");
         let changed = bank
             .call(
-                Call::new(reqwest::Method::PUT, &path, &token).json(json!({"Data": {
-                    "EventSubscriptionId": id,
-                    "Version": "3.1",
-                    "EventTypes": ["UK.OBIE.Consent-Authorization-Revoked"]
-                }})),
+                Call::new(reqwest::Method::PUT, &path, &token)
+                    .json(json!({"Data": {
+                        "EventSubscriptionId": id,
+                        "Version": "3.1",
+                        "EventTypes": ["UK.OBIE.Consent-Authorization-Revoked"]
+                    }}))
+                    .jws(Jws::Sign),
             )
             .await;
         assert_eq!(changed.status, 200, "{:#}", changed.body);
@@ -121,6 +124,39 @@ async fn a_subscription_is_refused_an_http_callback_unknown_types_and_another_cl
         "DELETE",
         "/event-subscriptions/{EventSubscriptionId}",
         &reply,
+    );
+    bank.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_unsigned_or_wrongly_signed_subscription_is_refused() {
+    let bank = Bank::start(bascule_store::Backend::Sqlite).await;
+    let token = bank.cc(&bank.tpp, "accounts").await;
+    let body = json!({"Data": {"Version": "3.1"}});
+    for (jws, code) in [
+        (Jws::None, "UK.OBIE.Signature.Missing"),
+        (
+            Jws::Raw("e30..c2ln".into()),
+            "UK.OBIE.Signature.MissingClaim",
+        ),
+    ] {
+        let reply = bank
+            .call(
+                Call::new(reqwest::Method::POST, "/event-subscriptions", &token)
+                    .json(body.clone())
+                    .jws(jws),
+            )
+            .await;
+        assert_eq!(reply.status, 400, "{:#}", reply.body);
+        assert_eq!(reply.error_code(), code);
+        valid("POST", "/event-subscriptions", &reply);
+        bank.verify_response(&reply);
+    }
+    let list = bank.call(Call::get("/event-subscriptions", &token)).await;
+    assert_eq!(
+        list.body["Data"]["EventSubscription"],
+        json!([]),
+        "nothing was created"
     );
     bank.shutdown().await;
 }

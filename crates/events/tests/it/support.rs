@@ -27,8 +27,9 @@ use axum::routing::post;
 use bascule_domain::AccountId;
 use bascule_jose::{Algorithm, Jwks, VerifyingKeys, verify_jwt};
 use bascule_store::Backend;
-use bascule_testkit::api::{Api, Call, Session, consent_id, domestic_initiation};
+use bascule_testkit::api::{Api, Call, Jws, Reply, Session, consent_id, domestic_initiation};
 use bascule_testkit::people::CustomerIds;
+use bascule_testkit::tpp::{IAT, ISS, TAN};
 use bascule_testkit::tpp::{access_token, approve};
 use bascule_testkit::{TestApp, Tpp};
 use serde_json::{Value, json};
@@ -176,7 +177,7 @@ impl Deref for Bank {
 
 /// Asserts the reply validates against the events spec for `method path`.
 #[track_caller]
-pub fn valid(method: &str, path: &str, reply: &bascule_testkit::api::Reply) {
+pub fn valid(method: &str, path: &str, reply: &Reply) {
     EVENTS.assert_valid(method, path, reply);
 }
 
@@ -208,14 +209,15 @@ impl Bank {
     }
 
     /// `POST /event-subscriptions` by `tpp` with `data`, the reply as it is.
-    pub async fn post_subscription(&self, tpp: &Tpp, data: Value) -> bascule_testkit::api::Reply {
+    pub async fn post_subscription(&self, tpp: &Tpp, data: Value) -> Reply {
         let token = self.cc(tpp, "accounts").await;
         EVENTS
             .send(
                 &self.app,
                 tpp,
                 Call::new(reqwest::Method::POST, "/event-subscriptions", &token)
-                    .json(json!({ "Data": data })),
+                    .json(json!({ "Data": data }))
+                    .jws(Jws::Sign),
             )
             .await
     }
@@ -230,6 +232,7 @@ impl Bank {
         let reply = self.post_subscription(tpp, data).await;
         assert_eq!(reply.status, 201, "{:#}", reply.body);
         valid("POST", "/event-subscriptions", &reply);
+        self.verify_response(&reply);
         reply.body["Data"]["EventSubscriptionId"]
             .as_str()
             .unwrap()
@@ -237,7 +240,7 @@ impl Bank {
     }
 
     /// `POST /events` by `tpp` with `body`.
-    pub async fn poll(&self, tpp: &Tpp, body: Value) -> bascule_testkit::api::Reply {
+    pub async fn poll(&self, tpp: &Tpp, body: Value) -> Reply {
         let token = self.cc(tpp, "accounts").await;
         let reply = EVENTS
             .send(
@@ -326,6 +329,22 @@ impl Bank {
             .as_str()
             .unwrap()
             .to_owned()
+    }
+
+    /// The reply's `x-jws-signature` verifies over its body with the bank's keys.
+    pub fn verify_response(&self, reply: &Reply) {
+        let signature = reply
+            .header("x-jws-signature")
+            .unwrap_or_else(|| panic!("no x-jws-signature on a {} reply", reply.status));
+        let keys = VerifyingKeys::from_jwks(&self.app.state().authz.keys().jwks()).unwrap();
+        bascule_jose::verify_detached(
+            signature,
+            &reply.raw,
+            &keys,
+            &[Algorithm::PS256],
+            &[IAT, ISS, TAN],
+        )
+        .expect("the response signature verifies");
     }
 
     /// The bank's published keys.

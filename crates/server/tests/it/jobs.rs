@@ -5,12 +5,13 @@
 use bascule_store::Backend;
 use bascule_testkit::spawn_app;
 
-const JOBS: [&str; 6] = [
+const JOBS: [&str; 7] = [
     "daily_jobs",
     "revocation_refresh",
     "payment_recovery",
     "idempotency_purge",
     "event_delivery",
+    "event_queue_metrics",
     "event_feed",
 ];
 
