@@ -12,20 +12,27 @@ use bascule_store::{StoreError, WriteTx};
 use time::OffsetDateTime;
 
 /// The event types Bascule raises (`OBEventType1Code` in a subscription, the URN in a SET).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum EventType {
     ResourceUpdate,
     ConsentAuthorizationRevoked,
+    /// An account shared by an account-access consent moved out of its scope (closed).
+    LinkedAccountUpdate,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 2] = [Self::ResourceUpdate, Self::ConsentAuthorizationRevoked];
+    pub const ALL: [EventType; 3] = [
+        Self::ResourceUpdate,
+        Self::ConsentAuthorizationRevoked,
+        Self::LinkedAccountUpdate,
+    ];
 
     /// The subscription's name for it (CS `OBEventType1Code`).
     pub fn code(&self) -> &'static str {
         match self {
             Self::ResourceUpdate => "UK.OBIE.Resource-Update",
             Self::ConsentAuthorizationRevoked => "UK.OBIE.Consent-Authorization-Revoked",
+            Self::LinkedAccountUpdate => "UK.OBIE.Account-Access-Consent-Linked-Account-Update",
         }
     }
 
@@ -35,6 +42,9 @@ impl EventType {
             Self::ResourceUpdate => "urn:uk:org:openbanking:events:resource-update",
             Self::ConsentAuthorizationRevoked => {
                 "urn:uk:org:openbanking:events:consent-authorization-revoked"
+            }
+            Self::LinkedAccountUpdate => {
+                "urn:uk:org:openbanking:events:account-access-consent-linked-account-update"
             }
         }
     }
@@ -49,7 +59,7 @@ impl EventType {
 }
 
 /// What changed, as the SET's subject names it (ENT `OBEventSubject1`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Subject {
     /// `http://openbanking.org.uk/rty`, e.g. `domestic-payment`.
     pub resource_type: &'static str,

@@ -1,7 +1,9 @@
-//! Booked transactions as events: a job follows the core's commit-ordered change feed
-//! (`CoreBanking::events_since`) and, for each account with newly booked transactions, writes a
-//! `resource-update` of the account for every subscribed client holding an authorised,
-//! unexpired account-access consent that covers it — no other client hears of the account.
+//! Booked transactions and closed accounts as events: a job follows the core's commit-ordered
+//! change feed (`CoreBanking::events_since`) and, for every subscribed client holding an
+//! authorised, unexpired account-access consent that covers the account, writes a
+//! `resource-update` of each account with newly booked transactions, and an
+//! `account-access-consent-linked-account-update` of the consent when one of its accounts closed
+//! (EVNP §Account Access Consent Linked Account Update) — no other client hears of the account.
 //! The events and the feed cursor's advance commit in one transaction, the cursor by
 //! compare-and-set, so a crash replays a batch at most and two nodes never both write it.
 //! A fresh bank starts the cursor at the feed's end: history is not news.
@@ -9,7 +11,8 @@
 use std::collections::BTreeSet;
 
 use bascule_authz::outbox::{self, EventType, Subject};
-use bascule_core_banking::LedgerEventKind;
+use bascule_core_banking::{LedgerEvent, LedgerEventKind};
+use bascule_domain::{AccountId, AccountStatus};
 use bascule_store::sqlx;
 
 use crate::{Events, EventsError};
@@ -40,17 +43,43 @@ impl Events {
             .filter(|c| c.kind == LedgerEventKind::TransactionBooked)
             .map(|c| c.account_id.as_str())
             .collect();
-        let audience = if booked.is_empty() {
-            Vec::new()
-        } else {
-            self.consented(&booked).await?
-        };
+        let closed = self.closed(&changes).await?;
+        let mut audience = BTreeSet::new();
+        if !booked.is_empty() || !closed.is_empty() {
+            let accounts: Vec<&str> = booked
+                .iter()
+                .copied()
+                .chain(closed.iter().map(String::as_str))
+                .collect();
+            for c in self
+                .authz()
+                .consents()
+                .subscribed_access_to(&accounts)
+                .await?
+            {
+                for account in &c.accounts {
+                    if booked.contains(account.as_str()) {
+                        audience.insert((
+                            c.client_id.clone(),
+                            EventType::ResourceUpdate,
+                            Subject::account(account.as_str()),
+                        ));
+                    }
+                }
+                if c.accounts.iter().any(|a| closed.contains(a.as_str())) {
+                    audience.insert((
+                        c.client_id.clone(),
+                        EventType::LinkedAccountUpdate,
+                        Subject::consent(c.kind, &c.id),
+                    ));
+                }
+            }
+        }
         let now = self.now();
         let mut tx = self.store().begin().await?;
         let mut written = 0;
-        for (client_id, account) in &audience {
-            let subject = Subject::account(account);
-            if outbox::record_in(&mut tx, now, client_id, EventType::ResourceUpdate, &subject)
+        for (client_id, event, subject) in &audience {
+            if outbox::record_in(&mut tx, now, client_id, *event, subject)
                 .await?
                 .is_some()
             {
@@ -109,24 +138,26 @@ impl Events {
         Ok(())
     }
 
-    /// (client, account) for each booked account in an authorised, unexpired account-access
-    /// consent of a subscribed client.
-    async fn consented(
-        &self,
-        booked: &BTreeSet<&str>,
-    ) -> Result<Vec<(String, String)>, EventsError> {
-        let accounts: Vec<&str> = booked.iter().copied().collect();
-        let consents = self
-            .authz()
-            .consents()
-            .subscribed_access_to(&accounts)
-            .await?;
-        let mut out = BTreeSet::new();
-        for c in &consents {
-            for account in c.accounts.iter().filter(|a| booked.contains(a.as_str())) {
-                out.insert((c.client_id.clone(), account.to_string()));
-            }
+    /// The accounts whose status changed in `changes` and that are closed now.
+    async fn closed(&self, changes: &[LedgerEvent]) -> Result<BTreeSet<String>, EventsError> {
+        let changed: Vec<AccountId> = changes
+            .iter()
+            .filter(|c| c.kind == LedgerEventKind::AccountStatusChanged)
+            .map(|c| c.account_id.clone())
+            .collect();
+        if changed.is_empty() {
+            return Ok(BTreeSet::new());
         }
-        Ok(out.into_iter().collect())
+        let accounts = self
+            .inner
+            .core_banking
+            .accounts(&changed)
+            .await
+            .map_err(|e| EventsError::CoreBanking(e.to_string()))?;
+        Ok(accounts
+            .into_iter()
+            .filter(|a| a.status == AccountStatus::Closed)
+            .map(|a| a.id.to_string())
+            .collect())
     }
 }

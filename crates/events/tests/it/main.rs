@@ -5,7 +5,8 @@
 //! - `support`: the fixture (bank, TPP, receiver, subscriptions, consents, payments, SETs).
 //! - `subscriptions`: `/event-subscriptions` POST/GET/PUT/DELETE and their refusals.
 //! - `push`: SETs pushed within a second of a payment status change and of a booked
-//!   transaction; retries with the same jti; only TPPs with a consent hear of an account.
+//!   transaction; retries with the same jti; only TPPs with a consent hear of an account,
+//!   its transactions or its closing.
 //! - `polling`: `POST /events`, acknowledgements, and the queue it shares with push.
 //! - `revocation`: a revoked consent's consent-authorization-revoked.
 //! - `nodes`: two servers on one PostgreSQL share the outbox without a double attempt; a dead

@@ -4,7 +4,7 @@ use bascule_domain::Pence;
 use bascule_testkit::people::pay_in;
 use serde_json::json;
 
-use crate::support::{Bank, RESOURCE_UPDATE, Receiver, rid};
+use crate::support::{Bank, LINKED_ACCOUNT_UPDATE, RESOURCE_UPDATE, Receiver, rid};
 
 const SECOND: Duration = Duration::from_secs(1);
 
@@ -159,4 +159,37 @@ async fn a_receiver_failing_three_times_gets_the_same_jti_once_more() {
     bank.app.clock.advance(time::Duration::hours(2));
     assert!(receiver.next_within(SECOND).await.is_none());
     bank.shutdown().await;
+}
+
+#[tokio::test]
+async fn closing_a_shared_account_tells_only_the_tpps_whose_consent_covers_it() {
+    for backend in bascule_testkit::BACKENDS {
+        let bank = Bank::start(backend).await;
+        let everyday = bank.customer.everyday.clone();
+        let bills = bank.customer.bills.clone();
+        let receiver = Receiver::start(&bank.app, 0).await;
+        bank.subscribe(&bank.tpp, Some(&receiver.url)).await;
+        let (consent, _) = bank
+            .account_consent(&bank.tpp, &[everyday.clone(), bills.clone()])
+            .await;
+        let other = bank.other_tpp().await;
+        let blind = Receiver::start(&bank.app, 0).await;
+        bank.subscribe(&other, Some(&blind.url)).await;
+        bank.account_consent(&other, std::slice::from_ref(&everyday))
+            .await;
+
+        bank.app.ledger.close_account(&bills).await.unwrap();
+        let n = receiver.next(SECOND).await;
+        let claims = bank.verify(&bank.tpp, &n.jwt).await;
+        assert_eq!(rid(&claims, LINKED_ACCOUNT_UPDATE), consent, "{backend:?}");
+        assert_eq!(
+            claims["events"][LINKED_ACCOUNT_UPDATE]["subject"]["http://openbanking.org.uk/rty"],
+            json!("account-access-consent")
+        );
+        assert!(
+            blind.next_within(SECOND).await.is_none(),
+            "{backend:?}: a TPP without Bills in its consent heard of its closing"
+        );
+        bank.shutdown().await;
+    }
 }

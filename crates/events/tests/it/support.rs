@@ -41,6 +41,8 @@ pub const EVENTS: Api = Api::new("/open-banking/v3.1", SPEC, false);
 pub use bascule_testkit::api::{AIS, PIS};
 pub const RESOURCE_UPDATE: &str = "urn:uk:org:openbanking:events:resource-update";
 pub const REVOKED: &str = "urn:uk:org:openbanking:events:consent-authorization-revoked";
+pub const LINKED_ACCOUNT_UPDATE: &str =
+    "urn:uk:org:openbanking:events:account-access-consent-linked-account-update";
 
 /// One notification as the receiver got it.
 #[derive(Debug, Clone)]
