@@ -150,8 +150,8 @@ pub async fn record_in(
     tx.execute(
         sqlx::query(
             "INSERT INTO event_outbox (jti, client_id, event_type, resource_type, resource_id, \
-             resource_path, txn, toe, created_ms, status, attempts, next_attempt_ms) \
-             VALUES ($1, $2, $3, $4, $5, $6, $1, $7, $8, $9, 0, $8)",
+             resource_path, txn, toe, created_ms, retry_from_ms, status, attempts, \
+             next_attempt_ms) VALUES ($1, $2, $3, $4, $5, $6, $1, $7, $8, $8, $9, 0, $8)",
         )
         .bind(jti.as_str())
         .bind(client_id)

@@ -208,7 +208,7 @@ impl Events {
                     random_u64(),
                 );
                 let next = now.saturating_add(ms(wait));
-                let gives_up = next > event.created_ms.saturating_add(ms(config.retry_period));
+                let gives_up = next > event.retry_from_ms.saturating_add(ms(config.retry_period));
                 tracing::info!(
                     jti = %event.jti,
                     client_id = %event.client_id,

@@ -14,12 +14,15 @@
 //!   polling.rs                POST /events: ack, setErrs, maxEvents
 //!   delivery.rs               the push worker: claim with a lease, POST, back-off, give up
 //!   feed.rs                   the ledger change feed → resource-update events for accounts in
-//!                             authorised account-access consents
+//!                             authorised account-access consents, linked-account-update when
+//!                             one closes
+//!   admin.rs                  the operators' view: a TPP's stuck events, re-driven
 //! ```
 //!
 //! Push and polling share the outbox: a row delivered by push or acknowledged by polling is
 //! `done` and is never sent again; the `jti` is the row's key, the same on every attempt.
 
+pub mod admin;
 mod delivery;
 mod feed;
 mod polling;
@@ -39,6 +42,7 @@ use bascule_domain::Clock;
 use bascule_store::{Store, StoreError};
 use time::OffsetDateTime;
 
+pub use bascule_authz::outbox::unix_ms;
 pub use delivery::DeliveryReport;
 
 /// Why background event work failed.

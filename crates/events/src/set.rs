@@ -28,11 +28,12 @@ pub(crate) struct Pending {
     pub toe: i64,
     pub attempts: i64,
     pub created_ms: i64,
+    pub retry_from_ms: i64,
 }
 
 /// The outbox columns [`Pending::of_row`] reads.
 pub(crate) const COLUMNS: &str = "jti, client_id, event_type, resource_type, resource_id, \
-     resource_path, txn, toe, attempts, created_ms";
+     resource_path, txn, toe, attempts, created_ms, retry_from_ms";
 
 impl Pending {
     pub fn of_row(row: &AnyRow) -> Result<Pending, EventsError> {
@@ -47,6 +48,7 @@ impl Pending {
             toe: row.try_get("toe")?,
             attempts: row.try_get("attempts")?,
             created_ms: row.try_get("created_ms")?,
+            retry_from_ms: row.try_get("retry_from_ms")?,
         })
     }
 

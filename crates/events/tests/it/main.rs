@@ -9,12 +9,14 @@
 //!   its transactions or its closing.
 //! - `polling`: `POST /events`, acknowledgements, and the queue it shares with push.
 //! - `revocation`: a revoked consent's consent-authorization-revoked.
+//! - `admin`: the operators' view of stuck events, and their re-drive.
 //! - `nodes`: two servers on one PostgreSQL share the outbox without a double attempt; a dead
 //!   node's claimed events go out once its lease ends.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod support;
 
+mod admin;
 mod nodes;
 mod polling;
 mod push;

@@ -28,6 +28,8 @@ CREATE TABLE event_outbox (
     txn              TEXT NOT NULL,
     toe              BIGINT NOT NULL,
     created_ms       BIGINT NOT NULL,
+    -- Pushes are retried for the retry period from here (the creation, or a re-drive).
+    retry_from_ms    BIGINT NOT NULL,
     status           TEXT NOT NULL,
     attempts         BIGINT NOT NULL,
     next_attempt_ms  BIGINT NOT NULL,
