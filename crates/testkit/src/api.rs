@@ -194,6 +194,9 @@ pub const PIS: Api = Api::new(
     true,
 );
 
+/// The v3.1.11 event subscription and polling APIs.
+pub const EVENTS: Api = Api::new("/open-banking/v3.1", "v3.1.11/events-openapi.json", false);
+
 impl Api {
     pub const fn new(base: &'static str, spec: &'static str, customer_ip: bool) -> Api {
         Api {

@@ -15,151 +15,24 @@
 #![allow(dead_code)]
 
 use std::ops::Deref;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
 
-use axum::Router;
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::routing::post;
 use bascule_domain::AccountId;
 use bascule_jose::{Algorithm, Jwks, VerifyingKeys, verify_jwt};
 use bascule_store::Backend;
-use bascule_testkit::api::{Api, Call, Jws, Reply, Session, consent_id, domestic_initiation};
+use bascule_testkit::Tpp;
+use bascule_testkit::api::{Call, Jws, Reply, Session, consent_id, domestic_initiation};
 use bascule_testkit::people::CustomerIds;
+pub use bascule_testkit::receiver::Receiver;
 use bascule_testkit::tpp::{IAT, ISS, TAN};
 use bascule_testkit::tpp::{access_token, approve};
-use bascule_testkit::{TestApp, Tpp};
 use serde_json::{Value, json};
-use tokio::sync::{Mutex, mpsc, watch};
 
-pub const SPEC: &str = "v3.1.11/events-openapi.json";
 pub const NOTIFICATION_SPEC: &str = "v3.1.11/event-notifications-openapi.json";
-pub const EVENTS: Api = Api::new("/open-banking/v3.1", SPEC, false);
-pub use bascule_testkit::api::{AIS, PIS};
+pub use bascule_testkit::api::{AIS, EVENTS, PIS};
 pub const RESOURCE_UPDATE: &str = "urn:uk:org:openbanking:events:resource-update";
 pub const REVOKED: &str = "urn:uk:org:openbanking:events:consent-authorization-revoked";
 pub const LINKED_ACCOUNT_UPDATE: &str =
     "urn:uk:org:openbanking:events:account-access-consent-linked-account-update";
-
-/// One notification as the receiver got it.
-#[derive(Debug, Clone)]
-pub struct Notification {
-    pub jwt: String,
-    pub content_type: Option<String>,
-    pub interaction_id: Option<String>,
-    pub financial_id: Option<String>,
-    /// The status the receiver answered.
-    pub answered: u16,
-}
-
-struct ReceiverState {
-    sent: mpsc::UnboundedSender<Notification>,
-    fail_first: usize,
-    seen: AtomicUsize,
-}
-
-/// A TPP's `POST /event-notifications` endpoint over one-way TLS (ENT; EVNP §Transport).
-pub struct Receiver {
-    /// The callback URL to subscribe with.
-    pub url: String,
-    received: Mutex<mpsc::UnboundedReceiver<Notification>>,
-    _stop: watch::Sender<bool>,
-}
-
-fn header(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-}
-
-async fn notification(
-    State(state): State<Arc<ReceiverState>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> (StatusCode, HeaderMap) {
-    let n = state.seen.fetch_add(1, Ordering::SeqCst);
-    let status = if n < state.fail_first {
-        StatusCode::SERVICE_UNAVAILABLE
-    } else {
-        StatusCode::ACCEPTED
-    };
-    let _ = state.sent.send(Notification {
-        jwt: String::from_utf8_lossy(&body).into_owned(),
-        content_type: header(&headers, "content-type"),
-        interaction_id: header(&headers, "x-fapi-interaction-id"),
-        financial_id: header(&headers, "x-fapi-financial-id"),
-        answered: status.as_u16(),
-    });
-    let mut reply = HeaderMap::new();
-    if let Some(id) = headers.get("x-fapi-interaction-id") {
-        reply.insert("x-fapi-interaction-id", id.clone());
-    }
-    (status, reply)
-}
-
-impl Receiver {
-    /// Serves on 127.0.0.1 with a `localhost` certificate from the bank's sandbox CA; answers
-    /// 503 to the first `fail_first` notifications, 202 after.
-    pub async fn start(app: &TestApp, fail_first: usize) -> Receiver {
-        let ca = &app.state().ca;
-        let now = bascule_domain::Clock::now(app.clock.as_ref());
-        let cert = ca
-            .issue_server_certificate(&["localhost".to_owned()], now)
-            .unwrap();
-        let tls = bascule_tls::server_config(
-            &cert,
-            &[ca.certificate_der()],
-            Arc::new(bascule_tls::RevokedCertificates::default()),
-        )
-        .unwrap();
-        let (sent, received) = mpsc::unbounded_channel();
-        let state = Arc::new(ReceiverState {
-            sent,
-            fail_first,
-            seen: AtomicUsize::new(0),
-        });
-        let router = Router::new()
-            .route("/tpp/event-notifications", post(notification))
-            .with_state(state);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let (stop, mut stopped) = watch::channel(false);
-        tokio::spawn(bascule_tls::serve(
-            listener,
-            tls,
-            router,
-            async move {
-                let _ = stopped.wait_for(|s| *s).await;
-            },
-            Duration::from_millis(100),
-        ));
-        Receiver {
-            url: format!("https://localhost:{port}/tpp"),
-            received: Mutex::new(received),
-            _stop: stop,
-        }
-    }
-
-    /// The next notification within `within`, or `None`.
-    pub async fn next_within(&self, within: Duration) -> Option<Notification> {
-        let mut received = self.received.lock().await;
-        tokio::time::timeout(within, received.recv())
-            .await
-            .ok()
-            .flatten()
-    }
-
-    /// The next notification, failing the test if none arrives within `within`.
-    pub async fn next(&self, within: Duration) -> Notification {
-        self.next_within(within)
-            .await
-            .unwrap_or_else(|| panic!("no notification within {within:?}"))
-    }
-}
 
 /// The bank, Grace and Alan, and the fixture TPP.
 pub struct Bank {
