@@ -2,7 +2,8 @@
 //! loopback), through the real server's outbox, ledger-feed job and push worker. The postings go
 //! in waves, one per account of an authorised account-access consent, each wave waiting for all
 //! its events, so every receipt answers exactly one posting. With `--fail-half` the receiver
-//! answers 503 to every other notification: latency then counts to the successful attempt.
+//! answers 503 to half the notifications (pseudo-randomly): latency then counts to the
+//! successful attempt, after the bank's back-off (`--first-backoff-ms`, doubling per retry).
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -13,7 +14,7 @@ use bascule_store::Backend;
 use bascule_testkit::api::{AIS, Call, EVENTS, Jws, consent_id};
 use bascule_testkit::people::{open_current_account, pay_in};
 use bascule_testkit::receiver::Receiver;
-use bascule_testkit::spawn_app;
+use bascule_testkit::spawn_app_with;
 use bascule_testkit::tpp::approve;
 use serde_json::json;
 
@@ -25,8 +26,9 @@ pub async fn events(
     count: usize,
     accounts: usize,
     fail_half: bool,
+    first_backoff_ms: u64,
 ) -> anyhow::Result<()> {
-    let app = spawn_app(backend).await?;
+    let app = spawn_app_with(backend, |c| c.event_first_backoff_ms = first_backoff_ms).await?;
     // The bank's clock follows real time, so back-off delays elapse as they would in a bank.
     let clock = app.clock.clone();
     let ticking = tokio::spawn(async move {
@@ -65,7 +67,11 @@ pub async fn events(
     let consent = consent_id(&consent.body);
     tpp.authorise(&app, &consent, "accounts", approve(&customer.id, &ids))
         .await;
-    let receiver = Receiver::failing(&app, move |n| fail_half && n % 2 == 0).await;
+    // Half the pushes fail, pseudo-randomly by their number (Fibonacci hashing's top bit).
+    let receiver = Receiver::failing(&app, move |n| {
+        fail_half && (n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 63 == 1
+    })
+    .await;
     let subscribed = EVENTS
         .send(
             &app,
@@ -93,9 +99,14 @@ pub async fn events(
         }
         while !posted.is_empty() {
             let n = receiver
-                .next_within(Duration::from_secs(30))
+                .next_within(Duration::from_secs(120))
                 .await
-                .context("no notification within 30 s")?;
+                .with_context(|| {
+                    format!(
+                        "no notification within 120 s (wave {wave}, {} waiting, {attempts} attempts)",
+                        posted.len()
+                    )
+                })?;
             attempts += 1;
             if n.answered != 202 {
                 continue;

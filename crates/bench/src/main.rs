@@ -97,6 +97,9 @@ enum Bench {
         accounts: usize,
         #[arg(long)]
         fail_half: bool,
+        /// The bank's first retry delay (`event_first_backoff_ms`).
+        #[arg(long, default_value_t = 100)]
+        first_backoff_ms: u64,
     },
     /// JWS signing and verification per second on one thread (PS256, ES256).
     Jose {
@@ -137,7 +140,8 @@ async fn main() -> anyhow::Result<()> {
             count,
             accounts,
             fail_half,
-        } => events::events(backend, count, accounts, fail_half).await,
+            first_backoff_ms,
+        } => events::events(backend, count, accounts, fail_half, first_backoff_ms).await,
         Bench::Payments {
             backend,
             count,
