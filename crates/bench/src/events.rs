@@ -120,7 +120,7 @@ pub async fn events(
             let at = posted
                 .remove(&rid)
                 .with_context(|| format!("an event for {rid}, not posted in wave {wave}"))?;
-            latencies.push(at.elapsed());
+            latencies.push(n.received_at.saturating_duration_since(at));
         }
     }
     let elapsed = started.elapsed();

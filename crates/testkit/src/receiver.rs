@@ -25,6 +25,8 @@ pub struct Notification {
     pub financial_id: Option<String>,
     /// The status the receiver answered.
     pub answered: u16,
+    /// When it arrived.
+    pub received_at: std::time::Instant,
 }
 
 struct ReceiverState {
@@ -65,6 +67,7 @@ async fn notification(
         interaction_id: header(&headers, "x-fapi-interaction-id"),
         financial_id: header(&headers, "x-fapi-financial-id"),
         answered: status.as_u16(),
+        received_at: std::time::Instant::now(),
     });
     let mut reply = HeaderMap::new();
     if let Some(id) = headers.get("x-fapi-interaction-id") {
