@@ -17,6 +17,7 @@ pub mod body;
 mod consents;
 mod core_banking;
 mod datetime;
+pub mod jws;
 mod links;
 mod router;
 pub mod summary;

@@ -16,6 +16,7 @@ use bascule_store::{Store, StoreError, WriteTx};
 use time::OffsetDateTime;
 
 use crate::AuthzError;
+use crate::outbox::{self, EventType, Subject};
 
 /// Why a consent cannot be found, used or changed as asked.
 #[derive(Debug, thiserror::Error)]
@@ -410,6 +411,28 @@ impl ConsentStore {
         Ok(done)
     }
 
+    /// The authorised, unexpired account-access consents of clients with an event
+    /// subscription, each covering at least one of `accounts`: who may hear about them.
+    pub async fn subscribed_access_to(&self, accounts: &[&str]) -> Outcome<Vec<Consent>> {
+        let rows = sqlx::query(
+            "SELECT * FROM consents WHERE kind = $1 AND status = $2 \
+             AND client_id IN (SELECT client_id FROM event_subscriptions)",
+        )
+        .bind(ConsentKind::AccountAccess.as_str())
+        .bind(ConsentStatus::Authorised.as_str())
+        .fetch_all(self.store.pool())
+        .await?;
+        let now = self.clock.now();
+        let mut out = Vec::new();
+        for row in &rows {
+            let c = consent(row)?;
+            if !lapsed(&c, now) && c.accounts.iter().any(|a| accounts.contains(&a.as_str())) {
+                out.push(c);
+            }
+        }
+        Ok(out)
+    }
+
     /// The consent as stored, read inside the caller's transaction.
     pub async fn read_in(&self, tx: &mut WriteTx, id: &ConsentId) -> Outcome<Option<Consent>> {
         let row = sqlx::query("SELECT * FROM consents WHERE id = $1")
@@ -532,6 +555,17 @@ impl ConsentStore {
                 }
                 Err(ConsentError::LostRace) => current = self.stored_in(tx, id).await?,
                 Err(e) => return Err(e),
+            }
+        }
+        if revoked_now {
+            // The TPP learns of it in the same transaction (EVNP §Consent Authorisation
+            // Revoked); resource-update too, since v3.1.11's OBEvent1 carries only that one.
+            let subject = Subject::consent(current.kind, &current.id);
+            for event in [
+                EventType::ConsentAuthorizationRevoked,
+                EventType::ResourceUpdate,
+            ] {
+                outbox::record_in(tx, now, &current.client_id, event, &subject).await?;
             }
         }
         let tokens_revoked = tx

@@ -14,6 +14,7 @@ mod discovery;
 mod error;
 mod id_token;
 mod keys;
+pub mod outbox;
 mod par;
 mod request;
 mod routes;

@@ -58,6 +58,16 @@ enum Command {
         #[command(subcommand)]
         command: DirectoryCommand,
     },
+    /// A TPP's event notifications: list the ones not delivered yet, push them again.
+    Events {
+        /// The bank's configuration (its database); `--data-dir` alone points at a demo's.
+        #[arg(long, global = true)]
+        config: Option<PathBuf>,
+        #[arg(long, global = true)]
+        data_dir: Option<PathBuf>,
+        #[command(subcommand)]
+        command: EventsCommand,
+    },
     /// The TPP side, from an enrolment directory: what a TPP runs against any Open Banking bank.
     Tpp {
         /// The directory `bascule directory enrol --out` wrote.
@@ -139,6 +149,20 @@ enum AdminCommand {
     },
     /// Run the reminder job now (idempotent: reminders already sent are not sent again).
     SendReminders,
+}
+
+#[derive(Subcommand)]
+enum EventsCommand {
+    /// The client's events not yet delivered or acknowledged, oldest first.
+    Stuck {
+        #[arg(long)]
+        client: String,
+    },
+    /// Push the client's pending events again now, with a fresh retry period.
+    Redrive {
+        #[arg(long)]
+        client: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -334,6 +358,11 @@ async fn main() -> anyhow::Result<()> {
             public_url,
             command,
         } => directory(config.as_deref(), data_dir, public_url, command).await,
+        Command::Events {
+            config,
+            data_dir,
+            command,
+        } => events(config.as_deref(), data_dir, command).await,
         Command::Tpp { tpp: dir, command } => tpp(&dir, command).await,
         Command::Admin {
             config,
@@ -341,6 +370,40 @@ async fn main() -> anyhow::Result<()> {
             command,
         } => admin(config.as_deref(), data_dir, command).await,
     }
+}
+
+async fn events(
+    file: Option<&Path>,
+    data_dir: Option<PathBuf>,
+    command: EventsCommand,
+) -> anyhow::Result<()> {
+    let mut config = Config::load(file)?;
+    if let Some(dir) = data_dir {
+        config.data_dir = dir;
+    }
+    let store = Store::connect(&config.database_url(), &StoreOptions::default()).await?;
+    match command {
+        EventsCommand::Stuck { client } => {
+            for e in bascule_events::admin::stuck(&store, &client).await? {
+                println!(
+                    "{}\t{}\t{}\t{}\tattempts={}\t{}",
+                    e.jti,
+                    e.status,
+                    e.event_type,
+                    e.resource_path,
+                    e.attempts,
+                    e.last_error.unwrap_or_default()
+                );
+            }
+        }
+        EventsCommand::Redrive { client } => {
+            let now = bascule_events::unix_ms(SystemClock.now());
+            let n = bascule_events::admin::redrive(&store, &client, now).await?;
+            println!("{n} events will be pushed again");
+        }
+    }
+    store.close().await;
+    Ok(())
 }
 
 async fn shutdown_signal() {

@@ -3,10 +3,12 @@
 //! * `transfers`: ledger transfers per second (each a balanced, funds-checked, durable posting
 //!   with its customer-visible lines), with N concurrent writers;
 //! * `reads`: latency of what an account-information call costs the ledger — one account's
-//!   balance plus its latest 100 transactions — with 10k or 1M postings in the ledger.
+//!   balance plus its latest 100 transactions — with 10k or 1M postings in the ledger;
+//! * `events`: ledger posting → event notification received by a TPP (see `events.rs`).
 
 mod aisp;
 mod authz;
+mod events;
 mod pisp;
 
 use std::sync::Arc;
@@ -83,6 +85,22 @@ enum Bench {
         #[arg(long, default_value_t = 64)]
         connections: usize,
     },
+    /// Ledger posting → event notification received by a local TPP receiver (p50/p99), and
+    /// deliveries per second; `--fail-half` makes the receiver refuse every other push.
+    Events {
+        #[arg(long, default_value = "sqlite")]
+        backend: Backend,
+        #[arg(long, default_value_t = 10_000)]
+        count: usize,
+        /// Accounts in the consent: postings (and events) per wave.
+        #[arg(long, default_value_t = 100)]
+        accounts: usize,
+        #[arg(long)]
+        fail_half: bool,
+        /// The bank's first retry delay (`event_first_backoff_ms`).
+        #[arg(long, default_value_t = 100)]
+        first_backoff_ms: u64,
+    },
     /// JWS signing and verification per second on one thread (PS256, ES256).
     Jose {
         #[arg(long, default_value_t = 5_000)]
@@ -117,6 +135,13 @@ async fn main() -> anyhow::Result<()> {
             accounts,
         } => reads(backend, postings, iterations, accounts).await,
         Bench::Jose { iterations } => jose(iterations),
+        Bench::Events {
+            backend,
+            count,
+            accounts,
+            fail_half,
+            first_backoff_ms,
+        } => events::events(backend, count, accounts, fail_half, first_backoff_ms).await,
         Bench::Payments {
             backend,
             count,

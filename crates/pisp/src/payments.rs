@@ -26,6 +26,7 @@
 //! [`crate::pipeline`]), so a payment that fails before it commits leaves the consent
 //! re-usable; the UNIQUE `consent_id` still guarantees one payment per consent.
 
+use bascule_authz::outbox::{self, EventType, Subject};
 use bascule_core_banking::CoreBankingError;
 use bascule_domain::Pence;
 use bascule_http::Error;
@@ -243,6 +244,18 @@ impl Step for DomesticTerms {
         .await
         .map_err(db_error)?
         .rows_affected();
+        if changed == 1 {
+            // The status change and its event commit together (EVNP §Resource Update).
+            outbox::record_in(
+                &mut tx,
+                pisp.now(),
+                &p.record.client_id,
+                EventType::ResourceUpdate,
+                &Subject::payment(RESOURCE_TYPE, &p.record.id),
+            )
+            .await
+            .map_err(db_error)?;
+        }
         if changed == 1 && status == PaymentStatus::Rejected && p.limit_reserved {
             sqlx::query(
                 "UPDATE pisp_daily_totals SET total_pence = total_pence - $1 \

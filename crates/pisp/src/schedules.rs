@@ -18,6 +18,7 @@
 //! 4. rows left `InitiationPending` are re-driven by [`Pisp::recover_orders`] and before a GET
 //!    answers.
 
+use bascule_authz::outbox::{self, EventType, Subject};
 use bascule_core_banking::{
     CoreBankingError, ScheduledPaymentInstruction, StandingOrderInstruction,
 };
@@ -234,8 +235,10 @@ impl<T: OrderTerms> Step for T {
                 return Ok(o);
             }
         };
-        pisp.store()
-            .write(
+        let now = pisp.now();
+        let mut tx = pisp.store().begin().await.map_err(db_error)?;
+        let changed = tx
+            .execute(
                 sqlx::query(
                     "UPDATE pisp_domestic_schedules SET status = $1, status_reason = $2, \
                      core_id = $3, status_updated_at = $4 \
@@ -244,11 +247,24 @@ impl<T: OrderTerms> Step for T {
                 .bind(status.as_str())
                 .bind(reason)
                 .bind(core_id)
-                .bind(pisp.now().unix_timestamp())
+                .bind(now.unix_timestamp())
                 .bind(&o.record.id),
             )
             .await
             .map_err(db_error)?;
+        if changed == 1 {
+            // The status change and its event commit together (EVNP §Resource Update).
+            outbox::record_in(
+                &mut tx,
+                now,
+                &o.record.client_id,
+                EventType::ResourceUpdate,
+                &Subject::payment(T::KIND.resource_type(), &o.record.id),
+            )
+            .await
+            .map_err(db_error)?;
+        }
+        tx.commit().await.map_err(db_error)?;
         Self::load(pisp, &o.record.id)
             .await?
             .ok_or_else(|| Error::internal("order vanished"))

@@ -82,6 +82,15 @@ pub struct Config {
     pub reauthentication: Reauthentication,
     /// How often the reminder job looks for connections 30 days before suspension or expiry.
     pub reminders_interval_seconds: u64,
+    /// How often the event workers look for due pushes and new ledger changes (milliseconds):
+    /// the delay from a change to its push is at most about this.
+    pub events_interval_ms: u64,
+    /// How long a failing push is retried before the event waits for polling (seconds).
+    pub event_retry_period_seconds: u64,
+    /// The first retry's delay (milliseconds); each next one doubles, up to an hour.
+    pub event_first_backoff_ms: u64,
+    /// How long a node owns the events it claimed: a dead node's are retried after this.
+    pub event_lease_seconds: u64,
 }
 
 impl Default for Config {
@@ -114,6 +123,10 @@ impl Default for Config {
             approval_request_lifetime_seconds: 300,
             reauthentication: Reauthentication::default(),
             reminders_interval_seconds: 3600,
+            events_interval_ms: 100,
+            event_retry_period_seconds: 24 * 3600,
+            event_first_backoff_ms: 1000,
+            event_lease_seconds: 60,
         }
     }
 }

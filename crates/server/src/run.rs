@@ -97,6 +97,8 @@ pub struct AppState {
     pub cbpii: bascule_cbpii::Cbpii,
     /// The Payment Initiation API.
     pub pisp: bascule_pisp::Pisp,
+    /// Event subscriptions, notifications and polling.
+    pub events: bascule_events::Events,
     /// The customer's pages: consent journeys and the bank app.
     pub pages: CustomerPages,
     /// The demo bank app's passcodes (the sign-in behind the pages).
@@ -183,7 +185,8 @@ pub(crate) fn router(state: AppState) -> Router {
         .merge(state.pages.router())
         .merge(state.aisp.router())
         .merge(state.cbpii.router())
-        .merge(state.pisp.router());
+        .merge(state.pisp.router())
+        .merge(state.events.router());
     if let Some(directory) = &state.directory {
         app = app
             .merge(crate::sandbox::router().route_layer(json()))
@@ -545,10 +548,20 @@ pub async fn start_on(
     pisp.stored_terms_ready()
         .await
         .map_err(|e| ServerError::Task(format!("converting stored payment terms: {e:?}")))?;
+    let events = event_notifications(
+        &config,
+        &authz,
+        &core_banking,
+        &store,
+        &clock,
+        &ca,
+        &public_url,
+    )?;
     let (pages, passcodes) = customer_pages(&config, &store, &clock, &authz, &core_banking);
     let drain = Duration::from_secs(config.shutdown_drain_seconds);
     let jobs_every = Duration::from_secs(config.jobs_interval_seconds.max(1));
     let revocation_refresh = Duration::from_secs(config.revocation_refresh_seconds.max(1));
+    let events_every = Duration::from_millis(config.events_interval_ms.max(10));
 
     let state = AppState {
         config: Arc::new(config),
@@ -563,6 +576,7 @@ pub async fn start_on(
         aisp,
         cbpii,
         pisp,
+        events,
         pages,
         passcodes,
         clock,
@@ -624,6 +638,7 @@ pub async fn start_on(
             })
         },
     );
+    supervise_events(&mut jobs, &state.events, events_every);
     tracing::info!(%addr, %public_url, "Bascule is serving");
     Ok(RunningServer {
         addr,
@@ -634,6 +649,77 @@ pub async fn start_on(
         jobs,
         drain,
     })
+}
+
+/// The event notification service: pushes go out with a client that trusts the sandbox CA in
+/// sandbox mode (local receivers) and the platform's roots otherwise.
+fn event_notifications(
+    config: &Config,
+    authz: &Authz,
+    core_banking: &SharedCoreBanking,
+    store: &Store,
+    clock: &Arc<dyn Clock>,
+    ca: &CertificateAuthority,
+    public_url: &str,
+) -> Result<bascule_events::Events, ServerError> {
+    let sandbox_root = config.sandbox.then(|| ca.certificate_der());
+    let http =
+        jwks_http_client(sandbox_root.as_ref()).map_err(|e| ServerError::Config(e.to_string()))?;
+    let mut events_config =
+        bascule_events::EventsConfig::new(public_url, config.bank.organisation_id.clone());
+    events_config.sandbox = config.sandbox;
+    events_config.retry_period = Duration::from_secs(config.event_retry_period_seconds);
+    events_config.first_backoff = Duration::from_millis(config.event_first_backoff_ms);
+    events_config.lease = Duration::from_secs(config.event_lease_seconds.max(1));
+    Ok(bascule_events::Events::new(
+        authz.clone(),
+        core_banking.clone(),
+        store.clone(),
+        clock.clone(),
+        events_config,
+        http,
+    ))
+}
+
+/// The event workers: pushes due, the queue's gauges, and the ledger's feed turned into
+/// events. All are safe on several nodes (claims under a lease, a compare-and-set cursor).
+fn supervise_events(supervisor: &mut Supervisor, events: &bascule_events::Events, every: Duration) {
+    let delivering = events.clone();
+    supervisor.every("event_delivery", every, move || -> JobRun {
+        let events = delivering.clone();
+        Box::pin(async move {
+            events
+                .deliver_due()
+                .await
+                .map(|_| ())
+                .map_err(|e| format!("event delivery: {e}"))
+        })
+    });
+    let measuring = events.clone();
+    supervisor.every(
+        "event_queue_metrics",
+        Duration::from_secs(5),
+        move || -> JobRun {
+            let events = measuring.clone();
+            Box::pin(async move {
+                events
+                    .record_queue_metrics()
+                    .await
+                    .map_err(|e| format!("event queue metrics: {e}"))
+            })
+        },
+    );
+    let following = events.clone();
+    supervisor.every("event_feed", every, move || -> JobRun {
+        let events = following.clone();
+        Box::pin(async move {
+            events
+                .follow_ledger()
+                .await
+                .map(|_| ())
+                .map_err(|e| format!("ledger feed: {e}"))
+        })
+    });
 }
 
 /// The server's background work, each job on its own interval.

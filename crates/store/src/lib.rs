@@ -221,6 +221,16 @@ impl Store {
         }
     }
 
+    /// What a `SELECT` of rows a worker is about to claim ends with: PostgreSQL skips rows
+    /// another node's transaction has locked (`FOR UPDATE SKIP LOCKED`), so two nodes never
+    /// claim the same row; SQLite has one writer at a time and needs nothing.
+    pub fn claim_clause(&self) -> &'static str {
+        match self.backend {
+            Backend::Sqlite => "",
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+        }
+    }
+
     /// Readiness: the database answers a trivial query.
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;

@@ -3,7 +3,7 @@
 //! mTLS connection with [`send`], answered by a [`Reply`] checked with [`assert_valid`] against
 //! the spec's declared response schema.
 
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 use crate::tpp::Tpp;
 use crate::{TestApp, TestServer, people};
@@ -133,6 +133,22 @@ impl<'a> Call<'a> {
     }
 }
 
+/// A domestic Initiation paying `identification` (14 digits) `amount` (e.g. "12.34").
+pub fn domestic_initiation(identification: &str, amount: &str) -> Value {
+    json!({
+        "InstructionIdentification": "ACME412",
+        "EndToEndIdentification": "FRESCO.21302.GFX.20",
+        "LocalInstrument": "UK.OBIE.FPS",
+        "InstructedAmount": {"Amount": amount, "Currency": "GBP"},
+        "CreditorAccount": {
+            "SchemeName": "UK.OBIE.SortCodeAccountNumber",
+            "Identification": identification,
+            "Name": "Alan Turing"
+        },
+        "RemittanceInformation": {"Reference": "FRESCO-101", "Unstructured": "Internal ops code 5120101"}
+    })
+}
+
 /// The `Data.ConsentId` of a consent response.
 pub fn consent_id(response: &Value) -> String {
     response["Data"]["ConsentId"]
@@ -163,6 +179,23 @@ pub struct Api {
     /// Whether calls send `x-fapi-customer-ip-address` when the customer is present.
     pub customer_ip: bool,
 }
+
+/// The v3.1.11 Account and Transaction API, as a test that is not the AIS crate's calls it.
+pub const AIS: Api = Api::new(
+    "/open-banking/v3.1/aisp",
+    "v3.1.11/account-info-openapi.json",
+    true,
+);
+
+/// The v3.1.11 Payment Initiation API, as a test that is not the PIS crate's calls it.
+pub const PIS: Api = Api::new(
+    "/open-banking/v3.1/pisp",
+    "v3.1.11/payment-initiation-openapi.json",
+    true,
+);
+
+/// The v3.1.11 event subscription and polling APIs.
+pub const EVENTS: Api = Api::new("/open-banking/v3.1", "v3.1.11/events-openapi.json", false);
 
 impl Api {
     pub const fn new(base: &'static str, spec: &'static str, customer_ip: bool) -> Api {

@@ -12,6 +12,7 @@ pub mod browser;
 mod database;
 pub mod openapi;
 pub mod people;
+pub mod receiver;
 pub mod tpp;
 pub mod web;
 

@@ -9,16 +9,7 @@ use bascule_testkit::tpp::approve;
 use bascule_testkit::web::{Page, WebClient};
 use serde_json::{Value, json};
 
-pub const AIS: Api = Api::new(
-    "/open-banking/v3.1/aisp",
-    "v3.1.11/account-info-openapi.json",
-    true,
-);
-pub const PIS: Api = Api::new(
-    "/open-banking/v3.1/pisp",
-    "v3.1.11/payment-initiation-openapi.json",
-    true,
-);
+pub use bascule_testkit::api::{AIS, PIS};
 pub const PASSCODE: &str = "246810";
 
 pub struct Bank {

@@ -59,21 +59,7 @@ pub struct Stranger {
 
 bascule_testkit::api_fixture!(API);
 
-/// A domestic Initiation paying `identification` (14 digits) `amount` (e.g. "12.34").
-pub fn initiation(identification: &str, amount: &str) -> Value {
-    json!({
-        "InstructionIdentification": "ACME412",
-        "EndToEndIdentification": "FRESCO.21302.GFX.20",
-        "LocalInstrument": "UK.OBIE.FPS",
-        "InstructedAmount": {"Amount": amount, "Currency": "GBP"},
-        "CreditorAccount": {
-            "SchemeName": "UK.OBIE.SortCodeAccountNumber",
-            "Identification": identification,
-            "Name": "Alan Turing"
-        },
-        "RemittanceInformation": {"Reference": "FRESCO-101", "Unstructured": "Internal ops code 5120101"}
-    })
-}
+pub use bascule_testkit::api::domestic_initiation as initiation;
 
 pub fn risk() -> Value {
     json!({"PaymentContextCode": "PartyToParty"})

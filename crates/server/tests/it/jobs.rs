@@ -1,17 +1,21 @@
 //! The supervisor of background work (issue 10, item 7): the daily jobs, revocation refresh,
-//! payment recovery, the idempotency purge, the connection reminders and the consent-usage flush run under the running
-//! server, show in `/metrics`, and are gone once it has shut down.
+//! payment recovery, the idempotency purge, the connection reminders, the consent-usage flush
+//! and the event workers (delivery, the ledger feed) run under the running server, show in
+//! `/metrics`, and are gone once it has shut down.
 
 use bascule_store::Backend;
 use bascule_testkit::spawn_app;
 
-const JOBS: [&str; 6] = [
+const JOBS: [&str; 9] = [
     "daily_jobs",
     "revocation_refresh",
     "payment_recovery",
     "idempotency_purge",
     "connection_reminders",
     "consent_usage_flush",
+    "event_delivery",
+    "event_queue_metrics",
+    "event_feed",
 ];
 
 #[tokio::test]

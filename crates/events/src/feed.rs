@@ -1,0 +1,163 @@
+//! Booked transactions and closed accounts as events: a job follows the core's commit-ordered
+//! change feed (`CoreBanking::events_since`) and, for every subscribed client holding an
+//! authorised, unexpired account-access consent that covers the account, writes a
+//! `resource-update` of each account with newly booked transactions, and an
+//! `account-access-consent-linked-account-update` of the consent when one of its accounts closed
+//! (EVNP §Account Access Consent Linked Account Update) — no other client hears of the account.
+//! The events and the feed cursor's advance commit in one transaction, the cursor by
+//! compare-and-set, so a crash replays a batch at most and two nodes never both write it.
+//! A fresh bank starts the cursor at the feed's end: history is not news.
+
+use std::collections::BTreeSet;
+
+use bascule_authz::outbox::{self, EventType, Subject};
+use bascule_core_banking::{LedgerEvent, LedgerEventKind};
+use bascule_domain::{AccountId, AccountStatus};
+use bascule_store::sqlx;
+
+use crate::{Events, EventsError};
+
+/// The cursor's name in `event_feed_cursors`.
+const CURSOR: &str = "ledger-transactions";
+/// Feed rows read per round.
+const BATCH: u32 = 500;
+
+impl Events {
+    /// One round of the feed job. Returns how many events it wrote.
+    pub async fn follow_ledger(&self) -> Result<usize, EventsError> {
+        let Some(after) = self.cursor().await? else {
+            self.start_cursor_at_end().await?;
+            return Ok(0);
+        };
+        let changes = self
+            .inner
+            .core_banking
+            .events_since(after, BATCH)
+            .await
+            .map_err(|e| EventsError::CoreBanking(e.to_string()))?;
+        let Some(last) = changes.last().map(|c| c.seq) else {
+            return Ok(0);
+        };
+        let booked: BTreeSet<&str> = changes
+            .iter()
+            .filter(|c| c.kind == LedgerEventKind::TransactionBooked)
+            .map(|c| c.account_id.as_str())
+            .collect();
+        let closed = self.closed(&changes).await?;
+        let mut audience = BTreeSet::new();
+        if !booked.is_empty() || !closed.is_empty() {
+            let accounts: Vec<&str> = booked
+                .iter()
+                .copied()
+                .chain(closed.iter().map(String::as_str))
+                .collect();
+            for c in self
+                .authz()
+                .consents()
+                .subscribed_access_to(&accounts)
+                .await?
+            {
+                for account in &c.accounts {
+                    if booked.contains(account.as_str()) {
+                        audience.insert((
+                            c.client_id.clone(),
+                            EventType::ResourceUpdate,
+                            Subject::account(account.as_str()),
+                        ));
+                    }
+                }
+                if c.accounts.iter().any(|a| closed.contains(a.as_str())) {
+                    audience.insert((
+                        c.client_id.clone(),
+                        EventType::LinkedAccountUpdate,
+                        Subject::consent(c.kind, &c.id),
+                    ));
+                }
+            }
+        }
+        let now = self.now();
+        let mut tx = self.store().begin().await?;
+        let mut written = 0;
+        for (client_id, event, subject) in &audience {
+            if outbox::record_in(&mut tx, now, client_id, *event, subject)
+                .await?
+                .is_some()
+            {
+                written += 1;
+            }
+        }
+        let moved = tx
+            .execute(
+                sqlx::query("UPDATE event_feed_cursors SET seq = $1 WHERE name = $2 AND seq = $3")
+                    .bind(last)
+                    .bind(CURSOR)
+                    .bind(after),
+            )
+            .await?;
+        if moved != 1 {
+            // Another node took this batch: its events are the ones that count.
+            return Ok(0);
+        }
+        tx.commit().await?;
+        Ok(written)
+    }
+
+    async fn cursor(&self) -> Result<Option<i64>, EventsError> {
+        Ok(
+            sqlx::query_scalar("SELECT seq FROM event_feed_cursors WHERE name = $1")
+                .bind(CURSOR)
+                .fetch_optional(self.store().pool())
+                .await?,
+        )
+    }
+
+    async fn start_cursor_at_end(&self) -> Result<(), EventsError> {
+        let mut end = 0;
+        loop {
+            let page = self
+                .inner
+                .core_banking
+                .events_since(end, BATCH)
+                .await
+                .map_err(|e| EventsError::CoreBanking(e.to_string()))?;
+            match page.last() {
+                Some(c) => end = c.seq,
+                None => break,
+            }
+        }
+        self.store()
+            .write(
+                sqlx::query(
+                    "INSERT INTO event_feed_cursors (name, seq) VALUES ($1, $2) \
+                     ON CONFLICT (name) DO NOTHING",
+                )
+                .bind(CURSOR)
+                .bind(end),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// The accounts whose status changed in `changes` and that are closed now.
+    async fn closed(&self, changes: &[LedgerEvent]) -> Result<BTreeSet<String>, EventsError> {
+        let changed: Vec<AccountId> = changes
+            .iter()
+            .filter(|c| c.kind == LedgerEventKind::AccountStatusChanged)
+            .map(|c| c.account_id.clone())
+            .collect();
+        if changed.is_empty() {
+            return Ok(BTreeSet::new());
+        }
+        let accounts = self
+            .inner
+            .core_banking
+            .accounts(&changed)
+            .await
+            .map_err(|e| EventsError::CoreBanking(e.to_string()))?;
+        Ok(accounts
+            .into_iter()
+            .filter(|a| a.status == AccountStatus::Closed)
+            .map(|a| a.id.to_string())
+            .collect())
+    }
+}

@@ -1,0 +1,139 @@
+//! Aggregated polling, `POST /events` (EVT v3.1.11; RES/event-notifications/events;
+//! draft-ietf-secevent-http-poll): the client acknowledges (`ack`) or refuses (`setErrs`) SETs
+//! it holds, then receives up to `maxEvents` of its pending ones, oldest first. It reads the
+//! same outbox as the push worker: an acknowledged or refused event is `done` and is never
+//! pushed or polled again. Bascule answers at once (`returnImmediately` is accepted; no long
+//! poll is held open).
+
+use std::collections::BTreeMap;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::routing::post;
+use axum::{Json, Router};
+use bascule_api_kit::body::{self, field_error, text};
+use bascule_authz::AccessToken;
+use bascule_http::{Error, ObErrorCode};
+use bascule_store::sqlx;
+use serde::{Deserialize, Serialize};
+
+use crate::set::{COLUMNS, Pending};
+use crate::subscriptions::client_of;
+use crate::{BASE, Events};
+
+/// SETs returned when the client names no `maxEvents`, and the most it may ask for.
+const DEFAULT_MAX_EVENTS: i64 = 20;
+const MAX_EVENTS: i64 = 100;
+
+pub(crate) fn routes() -> Router<Events> {
+    Router::new().route(&format!("{BASE}/events"), post(poll))
+}
+
+/// `OBEventPolling1`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ObEventPolling1 {
+    max_events: Option<i64>,
+    #[allow(dead_code)]
+    return_immediately: Option<bool>,
+    ack: Option<Vec<String>>,
+    set_errs: Option<BTreeMap<String, SetError>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SetError {
+    err: String,
+    description: String,
+}
+
+/// `OBEventPollingResponse1`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ObEventPollingResponse1 {
+    more_available: bool,
+    sets: BTreeMap<String, String>,
+}
+
+async fn poll(
+    State(events): State<Events>,
+    token: AccessToken,
+    body: Bytes,
+) -> Result<Json<ObEventPollingResponse1>, Error> {
+    let client_id = client_of(&token)?;
+    let request: ObEventPolling1 = body::parse(&body, "OBEventPolling1")?;
+    let max = request.max_events.unwrap_or(DEFAULT_MAX_EVENTS);
+    if max < 0 {
+        return Err(field_error(
+            ObErrorCode::FieldInvalid,
+            "maxEvents must not be negative",
+            "maxEvents",
+        ));
+    }
+    let acks = request.ack.unwrap_or_default();
+    for (i, jti) in acks.iter().enumerate() {
+        text(jti, 128, &format!("ack[{i}]"))?;
+    }
+    let refused = request.set_errs.unwrap_or_default();
+    for (jti, e) in &refused {
+        text(&e.err, 40, &format!("setErrs.{jti}.err"))?;
+        text(&e.description, 256, &format!("setErrs.{jti}.description"))?;
+    }
+    let now = events.now_ms();
+    if !acks.is_empty() || !refused.is_empty() {
+        let mut tx = events.store().begin().await.map_err(Error::internal)?;
+        for jti in &acks {
+            tx.execute(done(client_id, jti, now, None))
+                .await
+                .map_err(Error::internal)?;
+        }
+        for (jti, e) in &refused {
+            tracing::info!(%client_id, %jti, err = %e.err, "TPP refused an event");
+            let reason = format!("{}: {}", e.err, e.description);
+            tx.execute(done(client_id, jti, now, Some(reason)))
+                .await
+                .map_err(Error::internal)?;
+        }
+        tx.commit().await.map_err(Error::internal)?;
+    }
+    // COLUMNS is a constant: nothing from the request is in the SQL text.
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM event_outbox WHERE client_id = $1 AND status <> 'done' \
+         ORDER BY seq LIMIT $2"
+    )))
+    .bind(client_id)
+    .bind(max.min(MAX_EVENTS) + 1)
+    .fetch_all(events.store().pool())
+    .await
+    .map_err(Error::internal)?;
+    let limit = usize::try_from(max.min(MAX_EVENTS)).unwrap_or(0);
+    let more_available = rows.len() > limit;
+    let mut sets = BTreeMap::new();
+    for row in rows.iter().take(limit) {
+        let pending = Pending::of_row(row).map_err(Error::internal)?;
+        let set = events.sign(&pending).map_err(Error::internal)?;
+        sets.insert(pending.jti, set);
+    }
+    Ok(Json(ObEventPollingResponse1 {
+        more_available,
+        sets,
+    }))
+}
+
+/// The client's event `jti` is answered: never sent again.
+fn done<'a>(
+    client_id: &'a str,
+    jti: &'a str,
+    now_ms: i64,
+    refusal: Option<String>,
+) -> sqlx::query::Query<'a, sqlx::Any, sqlx::any::AnyArguments> {
+    sqlx::query(
+        "UPDATE event_outbox SET status = 'done', done_ms = $1, \
+         last_error = COALESCE($2, last_error) \
+         WHERE client_id = $3 AND jti = $4 AND status <> 'done'",
+    )
+    .bind(now_ms)
+    .bind(refusal)
+    .bind(client_id)
+    .bind(jti)
+}

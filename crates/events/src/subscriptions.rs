@@ -1,0 +1,506 @@
+//! `/event-subscriptions` (EVT v3.1.11; RES/event-notifications/event-subscription): a client's
+//! one subscription — POST (409 if it has one), GET, PUT of the whole resource, DELETE — with a
+//! client-credentials token of any of the event API's scopes; POST and PUT are signed
+//! (`x-jws-signature`), as every response is. `CallbackUrl` is optional
+//! (polling only); when given it must be https and, outside the sandbox, on a host of the
+//! client's registered redirect URIs and not a loopback, link-local or private address: the
+//! bank never makes a request to an address a TPP merely typed.
+
+use std::net::IpAddr;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::{get, put};
+use axum::{Json, Router};
+use bascule_api_kit::body::{self, field_error, text};
+use bascule_api_kit::jws;
+use bascule_api_kit::{Links, Meta};
+use bascule_authz::outbox::EventType;
+use bascule_authz::{AccessToken, ConsentError};
+use bascule_http::{Error, ObErrorCode};
+use bascule_store::sqlx::{self, Row, any::AnyRow};
+use serde::{Deserialize, Serialize};
+
+use crate::{BASE, Events};
+
+pub(crate) fn routes() -> Router<Events> {
+    Router::new()
+        .route(
+            &format!("{BASE}/event-subscriptions"),
+            get(list).post(create),
+        )
+        .route(
+            &format!("{BASE}/event-subscriptions/{{EventSubscriptionId}}"),
+            put(change).delete(delete),
+        )
+}
+
+/// The scopes the event APIs accept (EVT `security`).
+const SCOPES: [&str; 3] = ["accounts", "payments", "fundsconfirmations"];
+
+/// The calling client, if the token is a client-credentials token with one of [`SCOPES`].
+pub(crate) fn client_of(token: &AccessToken) -> Result<&str, Error> {
+    let mut refusal = None;
+    for scope in SCOPES {
+        match token.client_credentials(scope) {
+            Ok(client) => return Ok(client),
+            Err(e) => refusal = Some(e),
+        }
+    }
+    Err(refusal
+        .unwrap_or(ConsentError::MissingScope {
+            scope: SCOPES.join(" "),
+        })
+        .into())
+}
+
+/// `OBEventSubscription1`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+struct ObEventSubscription1 {
+    data: SubscriptionData,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+struct SubscriptionData {
+    callback_url: Option<String>,
+    version: String,
+    event_types: Option<Vec<String>>,
+}
+
+/// `OBEventSubscriptionResponse1`, the body of a PUT (the whole resource).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+struct ObEventSubscriptionResponse1 {
+    data: ChangedData,
+    #[allow(dead_code)]
+    links: Option<serde_json::Value>,
+    #[allow(dead_code)]
+    meta: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+struct ChangedData {
+    event_subscription_id: String,
+    callback_url: Option<String>,
+    version: String,
+    event_types: Option<Vec<String>>,
+}
+
+/// A subscription as stored.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Subscription {
+    event_subscription_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    callback_url: Option<String>,
+    version: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    event_types: Vec<String>,
+}
+
+impl Subscription {
+    fn of_row(row: &AnyRow) -> Result<Subscription, Error> {
+        let get = |e: sqlx::Error| Error::internal(e);
+        let types: String = row.try_get("event_types").map_err(get)?;
+        Ok(Subscription {
+            event_subscription_id: row.try_get("id").map_err(get)?,
+            callback_url: row.try_get("callback_url").map_err(get)?,
+            version: row.try_get("version").map_err(get)?,
+            event_types: types.split_whitespace().map(str::to_owned).collect(),
+        })
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct One {
+    data: Subscription,
+    links: Links,
+    meta: Meta,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Many {
+    data: ManyData,
+    links: Links,
+    meta: Meta,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct ManyData {
+    event_subscription: Vec<Subscription>,
+}
+
+fn one(events: &Events, s: Subscription) -> One {
+    One {
+        links: Links::to(
+            events,
+            &format!("{BASE}/event-subscriptions/{}", s.event_subscription_id),
+        ),
+        data: s,
+        meta: Meta::default(),
+    }
+}
+
+/// What the client asked for, checked: the callback URL's rules, the version, the event types.
+struct Terms {
+    callback_url: Option<String>,
+    version: String,
+    event_types: Vec<String>,
+}
+
+impl Events {
+    /// The request's `x-jws-signature` over `body`, by `client_id` (RW §Message Signing).
+    async fn verify_signature(
+        &self,
+        client_id: &str,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<(), Error> {
+        jws::verify_request(
+            self.authz().registrar(),
+            client_id,
+            headers,
+            body,
+            &self.config().jws,
+            self.now().unix_timestamp(),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn terms(
+        &self,
+        client_id: &str,
+        callback_url: Option<String>,
+        version: String,
+        event_types: Option<Vec<String>>,
+    ) -> Result<Terms, Error> {
+        text(&version, 10, "Data.Version")?;
+        let event_types = event_types.unwrap_or_default();
+        for (i, t) in event_types.iter().enumerate() {
+            if EventType::parse_code(t).is_none() {
+                return Err(field_error(
+                    ObErrorCode::FieldInvalid,
+                    format!("{t} is not an event type this bank raises"),
+                    &format!("Data.EventTypes[{i}]"),
+                ));
+            }
+        }
+        if let Some(url) = &callback_url {
+            self.check_callback(client_id, url).await?;
+        }
+        Ok(Terms {
+            callback_url,
+            version,
+            event_types,
+        })
+    }
+
+    /// The callback URL rules of the module doc.
+    async fn check_callback(&self, client_id: &str, raw: &str) -> Result<(), Error> {
+        const AT: &str = "Data.CallbackUrl";
+        let invalid = |message: &str| field_error(ObErrorCode::FieldInvalid, message, AT);
+        let url = url::Url::parse(raw).map_err(|_| invalid("CallbackUrl is not a URL"))?;
+        if url.scheme() != "https" {
+            return Err(invalid("CallbackUrl must be an https URL"));
+        }
+        if !url.username().is_empty() || url.password().is_some() || url.fragment().is_some() {
+            return Err(invalid(
+                "CallbackUrl must not carry credentials or a fragment",
+            ));
+        }
+        let Some(host) = url.host() else {
+            return Err(invalid("CallbackUrl has no host"));
+        };
+        if self.config().sandbox {
+            return Ok(());
+        }
+        if !is_public_host(&host) {
+            return Err(invalid(
+                "CallbackUrl must not be a loopback, link-local or private address",
+            ));
+        }
+        let client = self
+            .authz()
+            .registrar()
+            .client(client_id)
+            .await
+            .map_err(Error::internal)?
+            .ok_or_else(|| Error::Unauthorised("unknown client".into()))?;
+        let host = host.to_string();
+        let registered = client.redirect_uris.iter().any(|r| {
+            url::Url::parse(r)
+                .ok()
+                .and_then(|r| r.host_str().map(|h| h.eq_ignore_ascii_case(&host)))
+                .unwrap_or(false)
+        });
+        if registered {
+            Ok(())
+        } else {
+            Err(invalid(
+                "CallbackUrl must be on a host of the client's registered redirect URIs",
+            ))
+        }
+    }
+
+    async fn subscription_of(&self, client_id: &str) -> Result<Option<Subscription>, Error> {
+        sqlx::query("SELECT * FROM event_subscriptions WHERE client_id = $1")
+            .bind(client_id)
+            .fetch_optional(self.store().pool())
+            .await
+            .map_err(Error::internal)?
+            .as_ref()
+            .map(Subscription::of_row)
+            .transpose()
+    }
+
+    /// The client's subscription `id`: 400 `Resource.NotFound` when it has none of that id
+    /// (ids are not paths: RW §HTTP Status Codes), 403 when it is another client's.
+    async fn own_subscription(&self, client_id: &str, id: &str) -> Result<Subscription, Error> {
+        if let Some(s) = self.subscription_of(client_id).await?
+            && s.event_subscription_id == id
+        {
+            return Ok(s);
+        }
+        let exists = sqlx::query("SELECT client_id FROM event_subscriptions WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.store().pool())
+            .await
+            .map_err(Error::internal)?
+            .is_some();
+        if exists {
+            Err(Error::forbidden(
+                ObErrorCode::ResourceConsentMismatch,
+                "The event subscription belongs to another client",
+            ))
+        } else {
+            Err(Error::bad_request(
+                ObErrorCode::ResourceNotFound,
+                "No event subscription with this EventSubscriptionId",
+            ))
+        }
+    }
+}
+
+/// A host a production bank may call: a name (checked against the registered redirect hosts),
+/// or a public IP address.
+fn is_public_host(host: &url::Host<&str>) -> bool {
+    let ip = match host {
+        url::Host::Domain(name) => {
+            let name = name.trim_end_matches('.').to_ascii_lowercase();
+            return name != "localhost" && !name.ends_with(".localhost");
+        }
+        url::Host::Ipv4(ip) => IpAddr::V4(*ip),
+        url::Host::Ipv6(ip) => match ip.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(*ip),
+        },
+    };
+    match ip {
+        IpAddr::V4(v4) => {
+            !(v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                // 100.64.0.0/10, carrier-grade NAT (RFC 6598).
+                || (v4.octets()[0] == 100 && (v4.octets()[1] & 0xc0) == 64))
+        }
+        IpAddr::V6(v6) => {
+            let first = v6.segments()[0];
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                // fc00::/7 unique local, fe80::/10 link-local.
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80)
+        }
+    }
+}
+
+async fn create(
+    State(events): State<Events>,
+    token: AccessToken,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<impl IntoResponse, Error> {
+    let client_id = client_of(&token)?;
+    events.verify_signature(client_id, &headers, &body).await?;
+    let request: ObEventSubscription1 = body::parse(&body, "OBEventSubscription1")?;
+    let d = request.data;
+    let terms = events
+        .terms(client_id, d.callback_url, d.version, d.event_types)
+        .await?;
+    let id = uuid::Uuid::new_v4().to_string();
+    let inserted = events
+        .store()
+        .write(
+            sqlx::query(
+                "INSERT INTO event_subscriptions (id, client_id, callback_url, version, \
+                 event_types, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(id.as_str())
+            .bind(client_id)
+            .bind(terms.callback_url.as_deref())
+            .bind(terms.version.as_str())
+            .bind(terms.event_types.join(" "))
+            .bind(events.now().unix_timestamp()),
+        )
+        .await;
+    match inserted {
+        Ok(_) => {}
+        // One subscription per client (EVT: 409 if the TPP already has one).
+        Err(e) if e.is_unique_violation() => return Err(Error::ClientError(StatusCode::CONFLICT)),
+        Err(e) => return Err(Error::internal(e)),
+    }
+    let subscription = Subscription {
+        event_subscription_id: id,
+        callback_url: terms.callback_url,
+        version: terms.version,
+        event_types: terms.event_types,
+    };
+    Ok((StatusCode::CREATED, Json(one(&events, subscription))))
+}
+
+async fn list(
+    State(events): State<Events>,
+    token: AccessToken,
+    headers: HeaderMap,
+) -> Result<Json<Many>, Error> {
+    let client_id = client_of(&token)?;
+    jws::refuse_unexpected(&headers)?;
+    let subscriptions = events.subscription_of(client_id).await?;
+    Ok(Json(Many {
+        data: ManyData {
+            event_subscription: subscriptions.into_iter().collect(),
+        },
+        links: Links::to(&events, &format!("{BASE}/event-subscriptions")),
+        meta: Meta::default(),
+    }))
+}
+
+async fn change(
+    State(events): State<Events>,
+    token: AccessToken,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<One>, Error> {
+    let client_id = client_of(&token)?;
+    events.verify_signature(client_id, &headers, &body).await?;
+    let request: ObEventSubscriptionResponse1 = body::parse(&body, "OBEventSubscriptionResponse1")?;
+    let d = request.data;
+    if d.event_subscription_id != id {
+        return Err(field_error(
+            ObErrorCode::FieldInvalid,
+            "Data.EventSubscriptionId is not the subscription of the path",
+            "Data.EventSubscriptionId",
+        ));
+    }
+    events.own_subscription(client_id, &id).await?;
+    let terms = events
+        .terms(client_id, d.callback_url, d.version, d.event_types)
+        .await?;
+    let mut tx = events.store().begin().await.map_err(Error::internal)?;
+    tx.execute(
+        sqlx::query(
+            "UPDATE event_subscriptions SET callback_url = $1, version = $2, event_types = $3 \
+             WHERE id = $4 AND client_id = $5",
+        )
+        .bind(terms.callback_url.as_deref())
+        .bind(terms.version.as_str())
+        .bind(terms.event_types.join(" "))
+        .bind(id.as_str())
+        .bind(client_id),
+    )
+    .await
+    .map_err(Error::internal)?;
+    if terms.callback_url.is_none() {
+        tx.execute(to_polling(client_id))
+            .await
+            .map_err(Error::internal)?;
+    }
+    tx.commit().await.map_err(Error::internal)?;
+    Ok(Json(one(
+        &events,
+        Subscription {
+            event_subscription_id: id,
+            callback_url: terms.callback_url,
+            version: terms.version,
+            event_types: terms.event_types,
+        },
+    )))
+}
+
+/// Events waiting for a push that will not happen (no callback any more) wait for polling.
+fn to_polling(client_id: &str) -> sqlx::query::Query<'_, sqlx::Any, sqlx::any::AnyArguments> {
+    sqlx::query("UPDATE event_outbox SET status = 'poll' WHERE client_id = $1 AND status = 'push'")
+        .bind(client_id)
+}
+
+async fn delete(
+    State(events): State<Events>,
+    token: AccessToken,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<StatusCode, Error> {
+    let client_id = client_of(&token)?;
+    jws::refuse_unexpected(&headers)?;
+    events.own_subscription(client_id, &id).await?;
+    let mut tx = events.store().begin().await.map_err(Error::internal)?;
+    tx.execute(
+        sqlx::query("DELETE FROM event_subscriptions WHERE id = $1 AND client_id = $2")
+            .bind(id.as_str())
+            .bind(client_id),
+    )
+    .await
+    .map_err(Error::internal)?;
+    tx.execute(to_polling(client_id))
+        .await
+        .map_err(Error::internal)?;
+    tx.commit().await.map_err(Error::internal)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn public(raw: &str) -> bool {
+        let url = url::Url::parse(raw).unwrap();
+        is_public_host(&url.host().unwrap())
+    }
+
+    #[test]
+    fn loopback_link_local_and_private_callbacks_are_not_public() {
+        for raw in [
+            "https://localhost/cb",
+            "https://api.localhost/cb",
+            "https://127.0.0.1/cb",
+            "https://10.1.2.3/cb",
+            "https://172.16.0.1/cb",
+            "https://192.168.1.1/cb",
+            "https://169.254.169.254/latest",
+            "https://100.64.0.1/cb",
+            "https://0.0.0.0/cb",
+            "https://[::1]/cb",
+            "https://[fe80::1]/cb",
+            "https://[fd00::1]/cb",
+            "https://[::ffff:127.0.0.1]/cb",
+        ] {
+            assert!(!public(raw), "{raw}");
+        }
+        for raw in ["https://tpp.example/cb", "https://203.0.113.9/cb"] {
+            assert!(public(raw), "{raw}");
+        }
+    }
+}
