@@ -45,9 +45,7 @@ async fn graces_phone(bank: &Bank, shots: Option<&str>) -> anyhow::Result<Browse
     }
     phone.fill("#passcode", PASSCODE).await?;
     phone.click("button.primary").await?;
-    phone.wait_for("h1", WAIT).await?;
-    let greeting = phone.text("h1").await?;
-    anyhow::ensure!(greeting == "Hello Grace", "signed in? {greeting}");
+    heading(&phone, "Hello Grace").await?;
     Ok(phone)
 }
 
@@ -145,8 +143,7 @@ async fn web_flow_approve_choosing_everyday_and_the_holiday_pot() -> anyhow::Res
         .click(&format!("input[value='{}']", pot.id.as_str()))
         .await?;
     phone.click("button[value=approve]").await?;
-    phone.wait_for("h1", WAIT).await?;
-    anyhow::ensure!(phone.text("h1").await? == "Approved");
+    heading(&phone, "Approved").await?;
     page(&phone, "web-approve-app-done").await?;
 
     let at_tpp = back_at_the_tpp(&desktop).await?;
@@ -181,8 +178,7 @@ async fn web_flow_reject_in_the_app_sends_access_denied() -> anyhow::Result<()> 
     let phone = graces_phone(&bank, None).await?;
     open_request(&phone, "web-reject").await?;
     phone.click("button[value=reject]").await?;
-    phone.wait_for("h1", WAIT).await?;
-    anyhow::ensure!(phone.text("h1").await? == "Declined");
+    heading(&phone, "Declined").await?;
     page(&phone, "web-reject-app-done").await?;
     let at_tpp = back_at_the_tpp(&desktop).await?;
     let params = fragment_params(&at_tpp);
@@ -208,15 +204,13 @@ async fn wrong_details_send_no_push_and_say_the_same_whatever_was_wrong() -> any
         ("Grace Hopper", sc.as_str(), "12345678"),
     ] {
         identify(&desktop, name, sort_code, number).await?;
-        desktop.wait_for(".error", WAIT).await?;
-        messages.push(desktop.text(".error").await?);
+        messages.push(settled_text(&desktop, ".error").await?);
     }
     page(&desktop, "web-wrong-details").await?;
     // On a phone-sized browser too: the same message, still no push.
     let phone = identification_on(Device::Phone, &bank, &consent, "accounts").await?;
     identify(&phone, "Grace Hopper", &sc, "87654321").await?;
-    phone.wait_for(".error", WAIT).await?;
-    messages.push(phone.text(".error").await?);
+    messages.push(settled_text(&phone, ".error").await?);
     page(&phone, "web-wrong-details").await?;
     anyhow::ensure!(messages.iter().all(|m| m == &messages[0]), "{messages:?}");
     anyhow::ensure!(bank.approval_requests().await == 0);
@@ -355,9 +349,7 @@ async fn a_request_expiring_while_the_page_waits_shows_a_clear_page() -> anyhow:
     desktop
         .wait_for_url(|u| u.ends_with("/continue"), WAIT)
         .await?;
-    desktop.wait_for("h1", WAIT).await?;
-    let title = desktop.text("h1").await?;
-    anyhow::ensure!(title == "The request to your app expired", "{title}");
+    heading(&desktop, "The request to your app expired").await?;
     page(&desktop, "expiry-expired").await?;
     let phone = graces_phone(&bank, None).await?;
     let inbox = phone.text("main").await?;
@@ -379,6 +371,21 @@ async fn heading(browser: &Browser, title: &str) -> anyhow::Result<()> {
             std::time::Instant::now() < deadline,
             "expected the page {title:?}, still at {now:?}"
         );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The text of `css` once the page that shows it has loaded (a read during navigation can
+/// meet the old page's element or none: tried again until `WAIT`).
+async fn settled_text(browser: &Browser, css: &str) -> anyhow::Result<String> {
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        if browser.wait_for(css, WAIT).await.is_ok()
+            && let Ok(text) = browser.text(css).await
+        {
+            return Ok(text);
+        }
+        anyhow::ensure!(std::time::Instant::now() < deadline, "no {css} appeared");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
