@@ -44,6 +44,7 @@ use time::OffsetDateTime;
 
 pub use bascule_authz::outbox::unix_ms;
 pub use delivery::DeliveryReport;
+pub use subscriptions::{PublicOnly, callback_client};
 
 /// Why background event work failed.
 #[derive(Debug, thiserror::Error)]

@@ -290,8 +290,8 @@ impl Events {
     }
 }
 
-/// A host a production bank may call: a name (checked against the registered redirect hosts),
-/// or a public IP address.
+/// A host a production bank may call: a name (checked against the registered redirect hosts,
+/// and at delivery by [`PublicOnly`] for what it resolves to), or a public IP address.
 fn is_public_host(host: &url::Host<&str>) -> bool {
     let ip = match host {
         url::Host::Domain(name) => {
@@ -299,10 +299,16 @@ fn is_public_host(host: &url::Host<&str>) -> bool {
             return name != "localhost" && !name.ends_with(".localhost");
         }
         url::Host::Ipv4(ip) => IpAddr::V4(*ip),
-        url::Host::Ipv6(ip) => match ip.to_ipv4_mapped() {
-            Some(v4) => IpAddr::V4(v4),
-            None => IpAddr::V6(*ip),
-        },
+        url::Host::Ipv6(ip) => IpAddr::V6(*ip),
+    };
+    is_public_ip(ip)
+}
+
+/// Not loopback, private, link-local, carrier-grade NAT, unspecified, broadcast or multicast.
+pub(crate) fn is_public_ip(ip: IpAddr) -> bool {
+    let ip = match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
+        v4 => v4,
     };
     match ip {
         IpAddr::V4(v4) => {
@@ -324,6 +330,38 @@ fn is_public_host(host: &url::Host<&str>) -> bool {
                 || (first & 0xfe00) == 0xfc00
                 || (first & 0xffc0) == 0xfe80)
         }
+    }
+}
+
+/// The client pushes go out with: trusting the sandbox CA in sandbox mode (local receivers);
+/// otherwise the platform's roots, and names resolved by [`PublicOnly`].
+pub fn callback_client(
+    sandbox_root: Option<&rustls_pki_types::CertificateDer<'static>>,
+    sandbox: bool,
+) -> Result<reqwest::Client, bascule_registration::RegistrationError> {
+    let resolver: Option<std::sync::Arc<dyn reqwest::dns::Resolve>> =
+        (!sandbox).then(|| std::sync::Arc::new(PublicOnly) as _);
+    bascule_registration::outbound_https_client(sandbox_root, resolver)
+}
+
+/// The callback client's resolver outside sandbox mode: a callback host name that resolves
+/// to a loopback, private or link-local address is never called (a TPP cannot aim the bank's
+/// pushes at its internal network through DNS).
+pub struct PublicOnly;
+
+impl reqwest::dns::Resolve for PublicOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            let found = tokio::net::lookup_host((host.as_str(), 0)).await?;
+            let public: Vec<std::net::SocketAddr> =
+                found.filter(|a| is_public_ip(a.ip())).collect();
+            if public.is_empty() {
+                return Err(format!("{host} resolves to no public address").into());
+            }
+            let addrs: reqwest::dns::Addrs = Box::new(public.into_iter());
+            Ok(addrs)
+        })
     }
 }
 
@@ -502,5 +540,27 @@ mod tests {
         for raw in ["https://tpp.example/cb", "https://203.0.113.9/cb"] {
             assert!(public(raw), "{raw}");
         }
+    }
+
+    /// A name that resolves to loopback is refused at delivery, whatever the subscription said.
+    #[tokio::test]
+    async fn a_callback_name_resolving_to_a_private_address_is_never_called() {
+        use reqwest::dns::Resolve;
+        let name: reqwest::dns::Name = "localhost".parse().unwrap();
+        let refused = PublicOnly.resolve(name).await;
+        assert!(
+            refused.is_err(),
+            "localhost must not resolve for a production push"
+        );
+        let client = callback_client(None, false).unwrap();
+        let error = client
+            .post("https://localhost:9/event-notifications")
+            .send()
+            .await
+            .unwrap_err();
+        assert!(
+            format!("{error:?}").contains("no public address"),
+            "{error:?}"
+        );
     }
 }

@@ -97,11 +97,24 @@ impl JwksCache {
 pub fn jwks_http_client(
     root: Option<&rustls_pki_types::CertificateDer<'static>>,
 ) -> Result<reqwest::Client, RegistrationError> {
-    let builder = reqwest::Client::builder()
+    outbound_https_client(root, None)
+}
+
+/// The bank's client for calls out to TPPs (JWKS, event callbacks): FAPI TLS, short timeouts,
+/// https only, no redirects followed; trusting `root` (the sandbox CA) when given, and
+/// resolving names through `resolver` when given (e.g. one that refuses private addresses).
+pub fn outbound_https_client(
+    root: Option<&rustls_pki_types::CertificateDer<'static>>,
+    resolver: Option<Arc<dyn reqwest::dns::Resolve>>,
+) -> Result<reqwest::Client, RegistrationError> {
+    let mut builder = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(5))
         .timeout(Duration::from_secs(10))
         .redirect(reqwest::redirect::Policy::none())
         .https_only(true);
+    if let Some(resolver) = resolver {
+        builder = builder.dns_resolver(resolver);
+    }
     let builder = match root {
         Some(root) => {
             let tls = bascule_tls::client_config(root, None)

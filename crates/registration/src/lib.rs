@@ -24,7 +24,7 @@ use bascule_store::{Store, StoreError};
 
 pub use auth::ClientAuthError;
 pub use client::{Client, ClientStatus, TokenEndpointAuthMethod};
-pub use jwks::{JwksCache, jwks_http_client};
+pub use jwks::{JwksCache, jwks_http_client, outbound_https_client};
 
 /// The four errors RFC 7591 §3.2.2 (and the DCR spec's `RegistrationError`) allow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -663,8 +663,8 @@ fn event_notifications(
     public_url: &str,
 ) -> Result<bascule_events::Events, ServerError> {
     let sandbox_root = config.sandbox.then(|| ca.certificate_der());
-    let http =
-        jwks_http_client(sandbox_root.as_ref()).map_err(|e| ServerError::Config(e.to_string()))?;
+    let http = bascule_events::callback_client(sandbox_root.as_ref(), config.sandbox)
+        .map_err(|e| ServerError::Config(e.to_string()))?;
     let mut events_config =
         bascule_events::EventsConfig::new(public_url, config.bank.organisation_id.clone());
     events_config.sandbox = config.sandbox;
