@@ -63,6 +63,7 @@
 
 mod access;
 mod consents;
+mod currencies;
 use bascule_http::ob_headers as headers;
 mod transactions;
 mod unattended;

@@ -185,9 +185,8 @@ impl Grace {
 }
 
 /// The payee of [`arrangements`]: another bank's sort code and account number.
-pub fn payee() -> SortCodeAccountNumber {
-    // A fixed, valid 14-digit identification: parsing cannot fail.
-    SortCodeAccountNumber::parse("40123412345678").unwrap_or_else(|_| unreachable!())
+pub fn payee() -> anyhow::Result<SortCodeAccountNumber> {
+    Ok(SortCodeAccountNumber::parse("40123412345678")?)
 }
 
 /// `account`'s arrangements: a trusted beneficiary "Mum" (BIRTHDAY), the PureGym direct debit
@@ -195,11 +194,12 @@ pub fn payee() -> SortCodeAccountNumber {
 /// to Dec 2026), an offer to raise the overdraft to £1,000 (H1 2026) and a council-tax
 /// payment scheduled for 1 March 2026 (£120) — all to [`payee`].
 pub async fn arrangements(ledger: &Ledger, account: &AccountId) -> anyhow::Result<()> {
+    let payee = payee()?;
     ledger
         .add_beneficiary(NewBeneficiary {
             account: account.clone(),
             name: "Mum".into(),
-            creditor: payee(),
+            creditor: payee,
             reference: Some("BIRTHDAY".into()),
             trusted: true,
         })
@@ -220,7 +220,7 @@ pub async fn arrangements(ledger: &Ledger, account: &AccountId) -> anyhow::Resul
             frequency: Frequency::Monthly { months: 1, day: 28 },
             reference: "RENT".into(),
             creditor_name: "Landlord".into(),
-            creditor: payee(),
+            creditor: payee,
             amount: Pence(65_000),
             first_payment_on: date!(2026 - 01 - 28),
             final_payment_on: Some(date!(2026 - 12 - 28)),
@@ -243,7 +243,7 @@ pub async fn arrangements(ledger: &Ledger, account: &AccountId) -> anyhow::Resul
             amount: Pence(12_000),
             reference: "COUNCIL TAX".into(),
             creditor_name: "Bristol City Council".into(),
-            creditor: payee(),
+            creditor: payee,
         })
         .await?;
     Ok(())

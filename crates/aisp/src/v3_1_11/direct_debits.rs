@@ -8,8 +8,8 @@ use bascule_http::Error;
 use serde::Serialize;
 
 use super::per_account::{self, AccountResource};
-use super::transactions::{currencies, currency_of};
 use super::wire::{Amount, DateTime};
+use crate::currencies::{currencies, currency_of};
 use crate::{Access, Aisp, core_error};
 
 pub(super) fn routes() -> Router<Aisp> {

@@ -12,8 +12,8 @@ use serde::Serialize;
 
 use super::per_account::{self, AccountResource};
 use super::standing_orders::day;
-use super::transactions::{currencies, currency_of};
 use super::wire::{Amount, CashAccount, DateTime};
+use crate::currencies::{currencies, currency_of};
 use crate::{Access, Aisp, core_error};
 
 pub(super) fn routes() -> Router<Aisp> {

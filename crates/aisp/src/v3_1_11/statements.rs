@@ -23,8 +23,8 @@ use bascule_http::{Error, ObErrorCode};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::transactions::{currencies, currency_of};
 use super::wire::{Amount, DateTime, Links, Meta, credit_debit};
+use crate::currencies::{currencies, currency_of};
 use crate::transactions::parse_query_datetime;
 use crate::{Access, Aisp, core_error};
 

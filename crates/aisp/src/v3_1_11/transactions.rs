@@ -30,6 +30,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::wire::{Amount, DateTime, Links, Meta, credit_debit};
+use crate::currencies::currency_of;
 use crate::transactions::{
     self as listing, Next, PAGE_PARAM, PageToken, TransactionFilter, TransactionListing, page_size,
     parse_query_datetime,
@@ -390,27 +391,4 @@ fn links(aisp: &Aisp, uri: &Uri, listing: &TransactionListing) -> Links {
         last: Some(with_page(listing.last.as_ref())),
         ..Links::of_request(aisp, uri)
     }
-}
-
-/// Each account's currency, for amounts of records that carry none of their own.
-pub(super) async fn currencies(
-    aisp: &Aisp,
-    accounts: &[AccountId],
-) -> Result<HashMap<AccountId, Currency>, Error> {
-    Ok(aisp
-        .core_banking()
-        .accounts(accounts)
-        .await
-        .map_err(core_error)?
-        .into_iter()
-        .map(|a| (a.id, a.currency))
-        .collect())
-}
-
-/// The account's currency; every account has one, sterling only if it somehow went missing.
-pub(super) fn currency_of(
-    currencies: &HashMap<AccountId, Currency>,
-    account: &AccountId,
-) -> Currency {
-    currencies.get(account).copied().unwrap_or(Currency::GBP)
 }

@@ -68,7 +68,7 @@ async fn arrangements_are_read_bulk_and_per_account_with_basic_and_detail_views(
             &accounts,
         )
         .await;
-        let ident = bascule_testkit::people::payee().to_string();
+        let ident = bascule_testkit::people::payee().unwrap().to_string();
 
         // (resource, Data key, the one Detail-only field)
         let resources = [
