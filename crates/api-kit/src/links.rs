@@ -89,6 +89,15 @@ pub struct Envelope<T: Serialize> {
 }
 
 impl<T: Serialize> Envelope<T> {
+    /// An answer about the resource at `path` (under the API's link base).
+    pub fn to(api: &(impl LinkBase + ?Sized), path: &str, data: T) -> Self {
+        Envelope {
+            data,
+            links: Links::to(api, path),
+            meta: Meta::default(),
+        }
+    }
+
     /// A one-page answer to the request `uri`.
     pub fn single(api: &(impl LinkBase + ?Sized), uri: &Uri, data: T) -> Self {
         Envelope {

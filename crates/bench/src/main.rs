@@ -85,13 +85,20 @@ enum Bench {
         #[arg(long, default_value_t = 64)]
         connections: usize,
     },
-    /// Ledger posting → event notification received by a local TPP receiver (p50/p99), and
-    /// deliveries per second; `--fail-half` makes the receiver refuse every other push.
+    /// Ledger posting (or payment submission) → event notification received by a local TPP
+    /// receiver (p50/p99), and deliveries per second; `--fail-half` makes the receiver refuse
+    /// every other push.
     Events {
         #[arg(long, default_value = "sqlite")]
         backend: Backend,
+        /// What causes the events: ledger postings or domestic payment submissions.
+        #[arg(long, value_enum, default_value = "postings")]
+        source: events::Source,
         #[arg(long, default_value_t = 10_000)]
         count: usize,
+        /// Payment submissions in flight at once (`--source payments`).
+        #[arg(long, default_value_t = 8)]
+        concurrency: usize,
         /// Accounts in the consent: postings (and events) per wave.
         #[arg(long, default_value_t = 100)]
         accounts: usize,
@@ -100,6 +107,9 @@ enum Bench {
         /// The bank's first retry delay (`event_first_backoff_ms`).
         #[arg(long, default_value_t = 100)]
         first_backoff_ms: u64,
+        /// The bank's longest retry delay (`event_max_backoff_ms`).
+        #[arg(long, default_value_t = 2_000)]
+        max_backoff_ms: u64,
     },
     /// JWS signing and verification per second on one thread (PS256, ES256).
     Jose {
@@ -137,11 +147,25 @@ async fn main() -> anyhow::Result<()> {
         Bench::Jose { iterations } => jose(iterations),
         Bench::Events {
             backend,
+            source,
             count,
+            concurrency,
             accounts,
             fail_half,
             first_backoff_ms,
-        } => events::events(backend, count, accounts, fail_half, first_backoff_ms).await,
+            max_backoff_ms,
+        } => {
+            events::events(
+                backend,
+                source,
+                count,
+                accounts,
+                concurrency,
+                fail_half,
+                (first_backoff_ms, max_backoff_ms),
+            )
+            .await
+        }
         Bench::Payments {
             backend,
             count,

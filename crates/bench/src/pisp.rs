@@ -8,10 +8,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use bascule_core_banking::{CoreBanking, TransactionQuery};
-use bascule_domain::{Clock, Pence};
+use bascule_domain::{AccountId, Clock, CustomerId, Pence};
 use bascule_store::Backend;
 use bascule_testkit::tpp::{access_token, approve};
-use bascule_testkit::{Tpp, spawn_app};
+use bascule_testkit::{TestApp, Tpp, spawn_app};
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
@@ -20,7 +20,7 @@ use crate::{bench_customer, report};
 
 const BASE: &str = "/open-banking/v3.1/pisp";
 
-fn initiation(n: usize) -> Value {
+pub(crate) fn initiation(n: usize) -> Value {
     json!({
         "InstructionIdentification": format!("BENCH{n}"),
         "EndToEndIdentification": format!("BENCH.E2E.{n}"),
@@ -31,7 +31,7 @@ fn initiation(n: usize) -> Value {
     })
 }
 
-async fn post(
+pub(crate) async fn post(
     tpp: &Tpp,
     url: &str,
     token: &str,
@@ -59,6 +59,46 @@ async fn post(
     Ok((status, serde_json::from_str(&text).unwrap_or(Value::Null)))
 }
 
+/// `count` domestic payment consents of £1.00 from `account`, each authorised headlessly by
+/// `customer` → (n, ConsentId, its access token), for [`initiation`]`(n)`.
+pub(crate) async fn prepare(
+    app: &TestApp,
+    tpp: &Tpp,
+    customer: &CustomerId,
+    account: &AccountId,
+    cc: &str,
+    now: i64,
+    count: usize,
+) -> anyhow::Result<Vec<(usize, String, String)>> {
+    let preparing = Instant::now();
+    let mut prepared = Vec::with_capacity(count);
+    for n in 0..count {
+        let (status, consent) = post(
+            tpp,
+            &app.url(&format!("{BASE}/domestic-payment-consents")),
+            cc,
+            now,
+            &json!({"Data": {"Initiation": initiation(n)}, "Risk": {"PaymentContextCode": "PartyToParty"}}),
+            &format!("consent-{n}"),
+        )
+        .await?;
+        anyhow::ensure!(status == 201, "consent: {status} {consent}");
+        let consent_id = consent["Data"]["ConsentId"]
+            .as_str()
+            .context("ConsentId")?
+            .to_owned();
+        let approval = approve(customer, std::slice::from_ref(account));
+        let tokens = tpp.authorise(app, &consent_id, "payments", approval).await;
+        let token = access_token(&tokens);
+        prepared.push((n, consent_id, token));
+    }
+    println!(
+        "prepared {count} authorised consents in {:.1}s",
+        preparing.elapsed().as_secs_f64()
+    );
+    Ok(prepared)
+}
+
 pub async fn payments(backend: Backend, count: usize, connections: usize) -> anyhow::Result<()> {
     let app = spawn_app(backend).await?;
     let tpp = Arc::new(bench_tpp(&app).await?);
@@ -73,33 +113,7 @@ pub async fn payments(backend: Backend, count: usize, connections: usize) -> any
     let cc = tpp.client_credentials(&app, "payments").await;
 
     // Authorised consents, one per payment, prepared before the clock starts.
-    let preparing = Instant::now();
-    let mut prepared = Vec::with_capacity(count);
-    for n in 0..count {
-        let (status, consent) = post(
-            &tpp,
-            &app.url(&format!("{BASE}/domestic-payment-consents")),
-            &cc,
-            now,
-            &json!({"Data": {"Initiation": initiation(n)}, "Risk": {"PaymentContextCode": "PartyToParty"}}),
-            &format!("consent-{n}"),
-        )
-        .await?;
-        anyhow::ensure!(status == 201, "consent: {status} {consent}");
-        let consent_id = consent["Data"]["ConsentId"]
-            .as_str()
-            .context("ConsentId")?
-            .to_owned();
-        let approval = approve(&customer.id, std::slice::from_ref(&account.id));
-        let tokens = tpp.authorise(&app, &consent_id, "payments", approval).await;
-        let token = access_token(&tokens);
-        prepared.push((n, consent_id, token));
-    }
-    println!(
-        "prepared {count} authorised consents in {:.1}s",
-        preparing.elapsed().as_secs_f64()
-    );
-
+    let prepared = prepare(&app, &tpp, &customer.id, &account.id, &cc, now, count).await?;
     let queue = Arc::new(Mutex::new(prepared));
     let url = app.url(&format!("{BASE}/domestic-payments"));
     let started = Instant::now();

@@ -1,7 +1,9 @@
 //! Booked transactions and closed accounts as events: a job follows the core's commit-ordered
 //! change feed (`CoreBanking::events_since`) and, for every subscribed client holding an
 //! authorised, unexpired account-access consent that covers the account, writes a
-//! `resource-update` of each account with newly booked transactions, and an
+//! `resource-update` of each account with newly booked transactions (when the consent grants a
+//! `ReadTransactions*` permission: a TPP that may not read transactions does not learn of one),
+//! and an
 //! `account-access-consent-linked-account-update` of the consent when one of its accounts closed
 //! (EVNP §Account Access Consent Linked Account Update) — no other client hears of the account.
 //! The events and the feed cursor's advance commit in one transaction, the cursor by
@@ -12,6 +14,7 @@ use std::collections::BTreeSet;
 
 use bascule_authz::outbox::{self, EventType, Subject};
 use bascule_core_banking::{LedgerEvent, LedgerEventKind};
+use bascule_domain::aisp::AccountAccessConsent;
 use bascule_domain::{AccountId, AccountStatus};
 use bascule_store::sqlx;
 
@@ -57,8 +60,13 @@ impl Events {
                 .subscribed_access_to(&accounts)
                 .await?
             {
+                // Only a consent that may read transactions hears that one was booked.
+                let sees_transactions = serde_json::from_str::<AccountAccessConsent>(&c.details)
+                    .ok()
+                    .and_then(|d| d.permission_set().ok())
+                    .is_some_and(|p| p.transactions().is_some());
                 for account in &c.accounts {
-                    if booked.contains(account.as_str()) {
+                    if sees_transactions && booked.contains(account.as_str()) {
                         audience.insert((
                             c.client_id.clone(),
                             EventType::ResourceUpdate,

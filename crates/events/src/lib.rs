@@ -11,6 +11,8 @@
 //!   lib.rs                    Events (state), EventsConfig, Events::router()
 //!   set.rs                    an outbox row → its signed SET (the bank's PS256 server key)
 //!   subscriptions.rs          /event-subscriptions: one per client, callback URL rules
+//!   callback_urls.rs          /callback-urls (legacy, v3.1.6): resource-update to one URL,
+//!                             kept in the client's one subscription row
 //!   polling.rs                POST /events: ack, setErrs, maxEvents
 //!   delivery.rs               the push worker: claim with a lease, POST, back-off, give up
 //!   feed.rs                   the ledger change feed → resource-update events for accounts in
@@ -23,6 +25,7 @@
 //! `done` and is never sent again; the `jti` is the row's key, the same on every attempt.
 
 pub mod admin;
+mod callback_urls;
 mod delivery;
 mod feed;
 mod polling;
@@ -154,7 +157,7 @@ impl Events {
             config: self.inner.config.jws.clone(),
             clock: self.inner.clock.clone(),
         };
-        bascule_api_kit::open_banking(subscriptions::routes())
+        bascule_api_kit::open_banking(subscriptions::routes().merge(callback_urls::routes()))
             .route_layer(from_fn_with_state(signer, jws::sign_responses))
             .merge(bascule_api_kit::open_banking(polling::routes()))
             .with_state(self.clone())

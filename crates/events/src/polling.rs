@@ -2,8 +2,9 @@
 //! draft-ietf-secevent-http-poll): the client acknowledges (`ack`) or refuses (`setErrs`) SETs
 //! it holds, then receives up to `maxEvents` of its pending ones, oldest first. It reads the
 //! same outbox as the push worker: an acknowledged or refused event is `done` and is never
-//! pushed or polled again. Bascule answers at once (`returnImmediately` is accepted; no long
-//! poll is held open).
+//! pushed or polled again. With `returnImmediately: false` and nothing pending the request is
+//! held as a long poll (draft-ietf-secevent-http-poll §2.4) until an event is written or
+//! [`LONG_POLL`] passes; otherwise the bank answers at once (EVT leaves the default open).
 
 use std::collections::BTreeMap;
 
@@ -24,6 +25,10 @@ use crate::{BASE, Events};
 /// SETs returned when the client names no `maxEvents`, and the most it may ask for.
 const DEFAULT_MAX_EVENTS: i64 = 20;
 const MAX_EVENTS: i64 = 100;
+/// How long a long poll is held at most, and how often it looks for new events meanwhile
+/// (events may be written by any node, so the outbox is read again rather than waited on).
+pub(crate) const LONG_POLL: std::time::Duration = std::time::Duration::from_secs(10);
+const LONG_POLL_STEP: std::time::Duration = std::time::Duration::from_millis(200);
 
 pub(crate) fn routes() -> Router<Events> {
     Router::new().route(&format!("{BASE}/events"), post(poll))
@@ -34,7 +39,6 @@ pub(crate) fn routes() -> Router<Events> {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct ObEventPolling1 {
     max_events: Option<i64>,
-    #[allow(dead_code)]
     return_immediately: Option<bool>,
     ack: Option<Vec<String>>,
     set_errs: Option<BTreeMap<String, SetError>>,
@@ -96,20 +100,19 @@ async fn poll(
         }
         tx.commit().await.map_err(Error::internal)?;
     }
-    // COLUMNS is a constant: nothing from the request is in the SQL text.
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM event_outbox WHERE client_id = $1 AND status <> 'done' \
-         ORDER BY seq LIMIT $2"
-    )))
-    .bind(client_id)
-    .bind(max.min(MAX_EVENTS) + 1)
-    .fetch_all(events.store().pool())
-    .await
-    .map_err(Error::internal)?;
-    let limit = usize::try_from(max.min(MAX_EVENTS)).unwrap_or(0);
-    let more_available = rows.len() > limit;
+    let limit = max.min(MAX_EVENTS);
+    let mut rows = events.pending_for(client_id, limit + 1).await?;
+    if rows.is_empty() && limit > 0 && request.return_immediately == Some(false) {
+        let deadline = tokio::time::Instant::now() + LONG_POLL;
+        while rows.is_empty() && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(LONG_POLL_STEP).await;
+            rows = events.pending_for(client_id, limit + 1).await?;
+        }
+    }
+    let take = usize::try_from(limit).unwrap_or(0);
+    let more_available = rows.len() > take;
     let mut sets = BTreeMap::new();
-    for row in rows.iter().take(limit) {
+    for row in rows.iter().take(take) {
         let pending = Pending::of_row(row).map_err(Error::internal)?;
         let set = events.sign(&pending).map_err(Error::internal)?;
         sets.insert(pending.jti, set);
@@ -118,6 +121,26 @@ async fn poll(
         more_available,
         sets,
     }))
+}
+
+impl Events {
+    /// Up to `limit` of the client's events not yet delivered or acknowledged, oldest first.
+    async fn pending_for(
+        &self,
+        client_id: &str,
+        limit: i64,
+    ) -> Result<Vec<bascule_store::sqlx::any::AnyRow>, Error> {
+        // COLUMNS is a constant: nothing from the request is in the SQL text.
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM event_outbox WHERE client_id = $1 AND status <> 'done' \
+             ORDER BY seq LIMIT $2"
+        )))
+        .bind(client_id)
+        .bind(limit)
+        .fetch_all(self.store().pool())
+        .await
+        .map_err(Error::internal)
+    }
 }
 
 /// The client's event `jti` is answered: never sent again.

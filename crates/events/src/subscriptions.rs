@@ -14,9 +14,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{get, put};
 use axum::{Json, Router};
+use bascule_api_kit::Envelope;
 use bascule_api_kit::body::{self, field_error, text};
 use bascule_api_kit::jws;
-use bascule_api_kit::{Links, Meta};
 use bascule_authz::outbox::EventType;
 use bascule_authz::{AccessToken, ConsentError};
 use bascule_http::{Error, ObErrorCode};
@@ -91,45 +91,67 @@ struct ChangedData {
     event_types: Option<Vec<String>>,
 }
 
-/// A subscription as stored.
+/// Which API made a client's one row of `event_subscriptions`. Both APIs share it so that the
+/// outbox writer, the push worker and the operators' view know one place where a client's
+/// events go; an event subscription supersedes a legacy callback URL (EVNP §Overview).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Api {
+    EventSubscription,
+    CallbackUrl,
+}
+
+impl Api {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Api::EventSubscription => "event-subscription",
+            Api::CallbackUrl => "callback-url",
+        }
+    }
+
+    fn parse(raw: &str) -> Api {
+        if raw == Api::CallbackUrl.as_str() {
+            Api::CallbackUrl
+        } else {
+            Api::EventSubscription
+        }
+    }
+
+    /// What a client calls the row in this API's paths.
+    fn resource(self) -> &'static str {
+        match self {
+            Api::EventSubscription => "event subscription",
+            Api::CallbackUrl => "callback URL",
+        }
+    }
+}
+
+/// A client's row as stored.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct Subscription {
-    event_subscription_id: String,
+pub(crate) struct Subscription {
+    pub(crate) event_subscription_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    callback_url: Option<String>,
-    version: String,
+    pub(crate) callback_url: Option<String>,
+    pub(crate) version: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     event_types: Vec<String>,
+    #[serde(skip)]
+    pub(crate) api: Api,
 }
 
 impl Subscription {
     fn of_row(row: &AnyRow) -> Result<Subscription, Error> {
         let get = |e: sqlx::Error| Error::internal(e);
         let types: String = row.try_get("event_types").map_err(get)?;
+        let api: String = row.try_get("api").map_err(get)?;
         Ok(Subscription {
             event_subscription_id: row.try_get("id").map_err(get)?,
             callback_url: row.try_get("callback_url").map_err(get)?,
             version: row.try_get("version").map_err(get)?,
             event_types: types.split_whitespace().map(str::to_owned).collect(),
+            api: Api::parse(&api),
         })
     }
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct One {
-    data: Subscription,
-    links: Links,
-    meta: Meta,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct Many {
-    data: ManyData,
-    links: Links,
-    meta: Meta,
 }
 
 #[derive(Debug, Serialize)]
@@ -138,15 +160,9 @@ struct ManyData {
     event_subscription: Vec<Subscription>,
 }
 
-fn one(events: &Events, s: Subscription) -> One {
-    One {
-        links: Links::to(
-            events,
-            &format!("{BASE}/event-subscriptions/{}", s.event_subscription_id),
-        ),
-        data: s,
-        meta: Meta::default(),
-    }
+fn one(events: &Events, s: Subscription) -> Envelope<Subscription> {
+    let path = format!("{BASE}/event-subscriptions/{}", s.event_subscription_id);
+    Envelope::to(events, &path, s)
 }
 
 /// What the client asked for, checked: the callback URL's rules, the version, the event types.
@@ -158,7 +174,7 @@ struct Terms {
 
 impl Events {
     /// The request's `x-jws-signature` over `body`, by `client_id` (RW §Message Signing).
-    async fn verify_signature(
+    pub(crate) async fn verify_signature(
         &self,
         client_id: &str,
         headers: &HeaderMap,
@@ -195,7 +211,8 @@ impl Events {
             }
         }
         if let Some(url) = &callback_url {
-            self.check_callback(client_id, url).await?;
+            self.check_callback(client_id, url, "Data.CallbackUrl")
+                .await?;
         }
         Ok(Terms {
             callback_url,
@@ -204,28 +221,32 @@ impl Events {
         })
     }
 
-    /// The callback URL rules of the module doc.
-    async fn check_callback(&self, client_id: &str, raw: &str) -> Result<(), Error> {
-        const AT: &str = "Data.CallbackUrl";
-        let invalid = |message: &str| field_error(ObErrorCode::FieldInvalid, message, AT);
+    /// The callback URL rules of the module doc, for the field at `at`.
+    pub(crate) async fn check_callback(
+        &self,
+        client_id: &str,
+        raw: &str,
+        at: &str,
+    ) -> Result<(), Error> {
+        let invalid = |message: &str| field_error(ObErrorCode::FieldInvalid, message, at);
         let url = url::Url::parse(raw).map_err(|_| invalid("CallbackUrl is not a URL"))?;
         if url.scheme() != "https" {
-            return Err(invalid("CallbackUrl must be an https URL"));
+            return Err(invalid("The callback must be an https URL"));
         }
         if !url.username().is_empty() || url.password().is_some() || url.fragment().is_some() {
             return Err(invalid(
-                "CallbackUrl must not carry credentials or a fragment",
+                "The callback must not carry credentials or a fragment",
             ));
         }
         let Some(host) = url.host() else {
-            return Err(invalid("CallbackUrl has no host"));
+            return Err(invalid("The callback has no host"));
         };
         if self.config().sandbox {
             return Ok(());
         }
         if !is_public_host(&host) {
             return Err(invalid(
-                "CallbackUrl must not be a loopback, link-local or private address",
+                "The callback must not be a loopback, link-local or private address",
             ));
         }
         let client = self
@@ -246,12 +267,16 @@ impl Events {
             Ok(())
         } else {
             Err(invalid(
-                "CallbackUrl must be on a host of the client's registered redirect URIs",
+                "The callback must be on a host of the client's registered redirect URIs",
             ))
         }
     }
 
-    async fn subscription_of(&self, client_id: &str) -> Result<Option<Subscription>, Error> {
+    /// The client's one row, made by either API.
+    pub(crate) async fn subscription_of(
+        &self,
+        client_id: &str,
+    ) -> Result<Option<Subscription>, Error> {
         sqlx::query("SELECT * FROM event_subscriptions WHERE client_id = $1")
             .bind(client_id)
             .fetch_optional(self.store().pool())
@@ -262,13 +287,28 @@ impl Events {
             .transpose()
     }
 
-    /// The client's subscription `id`: 400 `Resource.NotFound` when it has none of that id
-    /// (ids are not paths: RW §HTTP Status Codes), 403 when it is another client's.
-    async fn own_subscription(&self, client_id: &str, id: &str) -> Result<Subscription, Error> {
+    /// The client's row `id` made by `api`: 400 `Resource.NotFound` when it has none of that
+    /// id (ids are not paths: RW §HTTP Status Codes), 403 when it is another client's.
+    pub(crate) async fn own_subscription(
+        &self,
+        client_id: &str,
+        id: &str,
+        api: Api,
+    ) -> Result<Subscription, Error> {
+        let not_found = || {
+            Error::bad_request(
+                ObErrorCode::ResourceNotFound,
+                format!("No {} with this id", api.resource()),
+            )
+        };
         if let Some(s) = self.subscription_of(client_id).await?
             && s.event_subscription_id == id
         {
-            return Ok(s);
+            return if s.api == api {
+                Ok(s)
+            } else {
+                Err(not_found())
+            };
         }
         let exists = sqlx::query("SELECT client_id FROM event_subscriptions WHERE id = $1")
             .bind(id)
@@ -279,13 +319,10 @@ impl Events {
         if exists {
             Err(Error::forbidden(
                 ObErrorCode::ResourceConsentMismatch,
-                "The event subscription belongs to another client",
+                format!("The {} belongs to another client", api.resource()),
             ))
         } else {
-            Err(Error::bad_request(
-                ObErrorCode::ResourceNotFound,
-                "No event subscription with this EventSubscriptionId",
-            ))
+            Err(not_found())
         }
     }
 }
@@ -379,32 +416,23 @@ async fn create(
         .terms(client_id, d.callback_url, d.version, d.event_types)
         .await?;
     let id = uuid::Uuid::new_v4().to_string();
-    let inserted = events
-        .store()
-        .write(
-            sqlx::query(
-                "INSERT INTO event_subscriptions (id, client_id, callback_url, version, \
-                 event_types, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(id.as_str())
-            .bind(client_id)
-            .bind(terms.callback_url.as_deref())
-            .bind(terms.version.as_str())
-            .bind(terms.event_types.join(" "))
-            .bind(events.now().unix_timestamp()),
-        )
-        .await;
-    match inserted {
-        Ok(_) => {}
-        // One subscription per client (EVT: 409 if the TPP already has one).
-        Err(e) if e.is_unique_violation() => return Err(Error::ClientError(StatusCode::CONFLICT)),
-        Err(e) => return Err(Error::internal(e)),
-    }
+    let row = NewRow {
+        id: &id,
+        api: Api::EventSubscription,
+        callback_url: terms.callback_url.as_deref(),
+        version: &terms.version,
+        event_types: &terms.event_types,
+    };
+    // An event subscription supersedes the client's legacy callback URL (EVNP §Overview).
+    events
+        .insert(client_id, row, Some(Api::CallbackUrl))
+        .await?;
     let subscription = Subscription {
         event_subscription_id: id,
         callback_url: terms.callback_url,
         version: terms.version,
         event_types: terms.event_types,
+        api: Api::EventSubscription,
     };
     Ok((StatusCode::CREATED, Json(one(&events, subscription))))
 }
@@ -413,17 +441,20 @@ async fn list(
     State(events): State<Events>,
     token: AccessToken,
     headers: HeaderMap,
-) -> Result<Json<Many>, Error> {
+) -> Result<Json<Envelope<ManyData>>, Error> {
     let client_id = client_of(&token)?;
     jws::refuse_unexpected(&headers)?;
     let subscriptions = events.subscription_of(client_id).await?;
-    Ok(Json(Many {
-        data: ManyData {
-            event_subscription: subscriptions.into_iter().collect(),
-        },
-        links: Links::to(&events, &format!("{BASE}/event-subscriptions")),
-        meta: Meta::default(),
-    }))
+    let event_subscription = subscriptions
+        .into_iter()
+        .filter(|s| s.api == Api::EventSubscription)
+        .collect();
+    let path = format!("{BASE}/event-subscriptions");
+    Ok(Json(Envelope::to(
+        &events,
+        &path,
+        ManyData { event_subscription },
+    )))
 }
 
 async fn change(
@@ -432,7 +463,7 @@ async fn change(
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Json<One>, Error> {
+) -> Result<Json<Envelope<Subscription>>, Error> {
     let client_id = client_of(&token)?;
     events.verify_signature(client_id, &headers, &body).await?;
     let request: ObEventSubscriptionResponse1 = body::parse(&body, "OBEventSubscriptionResponse1")?;
@@ -444,30 +475,24 @@ async fn change(
             "Data.EventSubscriptionId",
         ));
     }
-    events.own_subscription(client_id, &id).await?;
+    events
+        .own_subscription(client_id, &id, Api::EventSubscription)
+        .await?;
     let terms = events
         .terms(client_id, d.callback_url, d.version, d.event_types)
         .await?;
-    let mut tx = events.store().begin().await.map_err(Error::internal)?;
-    tx.execute(
-        sqlx::query(
-            "UPDATE event_subscriptions SET callback_url = $1, version = $2, event_types = $3 \
-             WHERE id = $4 AND client_id = $5",
+    events
+        .update(
+            client_id,
+            NewRow {
+                id: &id,
+                api: Api::EventSubscription,
+                callback_url: terms.callback_url.as_deref(),
+                version: &terms.version,
+                event_types: &terms.event_types,
+            },
         )
-        .bind(terms.callback_url.as_deref())
-        .bind(terms.version.as_str())
-        .bind(terms.event_types.join(" "))
-        .bind(id.as_str())
-        .bind(client_id),
-    )
-    .await
-    .map_err(Error::internal)?;
-    if terms.callback_url.is_none() {
-        tx.execute(to_polling(client_id))
-            .await
-            .map_err(Error::internal)?;
-    }
-    tx.commit().await.map_err(Error::internal)?;
+        .await?;
     Ok(Json(one(
         &events,
         Subscription {
@@ -475,8 +500,109 @@ async fn change(
             callback_url: terms.callback_url,
             version: terms.version,
             event_types: terms.event_types,
+            api: Api::EventSubscription,
         },
     )))
+}
+
+/// A client's row as either API writes it.
+pub(crate) struct NewRow<'a> {
+    pub(crate) id: &'a str,
+    pub(crate) api: Api,
+    pub(crate) callback_url: Option<&'a str>,
+    pub(crate) version: &'a str,
+    pub(crate) event_types: &'a [String],
+}
+
+impl Events {
+    /// Creates the client's one row; a row of `supersedes` is replaced, any other is a 409
+    /// (EVT and the Callback URL API: one per TPP).
+    pub(crate) async fn insert(
+        &self,
+        client_id: &str,
+        row: NewRow<'_>,
+        supersedes: Option<Api>,
+    ) -> Result<(), Error> {
+        let mut tx = self.store().begin().await.map_err(Error::internal)?;
+        if let Some(old) = supersedes {
+            tx.execute(
+                sqlx::query("DELETE FROM event_subscriptions WHERE client_id = $1 AND api = $2")
+                    .bind(client_id)
+                    .bind(old.as_str()),
+            )
+            .await
+            .map_err(Error::internal)?;
+        }
+        let inserted = tx
+            .execute(
+                sqlx::query(
+                    "INSERT INTO event_subscriptions (id, client_id, callback_url, version, \
+                     event_types, created_at, api) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(row.id)
+                .bind(client_id)
+                .bind(row.callback_url)
+                .bind(row.version)
+                .bind(row.event_types.join(" "))
+                .bind(self.now().unix_timestamp())
+                .bind(row.api.as_str()),
+            )
+            .await;
+        match inserted {
+            Ok(_) => {}
+            Err(e) if e.is_unique_violation() => {
+                return Err(Error::ClientError(StatusCode::CONFLICT));
+            }
+            Err(e) => return Err(Error::internal(e)),
+        }
+        if row.callback_url.is_none() {
+            tx.execute(to_polling(client_id))
+                .await
+                .map_err(Error::internal)?;
+        }
+        tx.commit().await.map_err(Error::internal)
+    }
+
+    /// Replaces the client's row `row.id` (checked to be its own by the caller).
+    pub(crate) async fn update(&self, client_id: &str, row: NewRow<'_>) -> Result<(), Error> {
+        let mut tx = self.store().begin().await.map_err(Error::internal)?;
+        tx.execute(
+            sqlx::query(
+                "UPDATE event_subscriptions SET callback_url = $1, version = $2, \
+                 event_types = $3 WHERE id = $4 AND client_id = $5 AND api = $6",
+            )
+            .bind(row.callback_url)
+            .bind(row.version)
+            .bind(row.event_types.join(" "))
+            .bind(row.id)
+            .bind(client_id)
+            .bind(row.api.as_str()),
+        )
+        .await
+        .map_err(Error::internal)?;
+        if row.callback_url.is_none() {
+            tx.execute(to_polling(client_id))
+                .await
+                .map_err(Error::internal)?;
+        }
+        tx.commit().await.map_err(Error::internal)
+    }
+
+    /// Deletes the client's row `id`; what waited for a push waits for polling.
+    pub(crate) async fn remove(&self, client_id: &str, id: &str) -> Result<(), Error> {
+        let mut tx = self.store().begin().await.map_err(Error::internal)?;
+        tx.execute(
+            sqlx::query("DELETE FROM event_subscriptions WHERE id = $1 AND client_id = $2")
+                .bind(id)
+                .bind(client_id),
+        )
+        .await
+        .map_err(Error::internal)?;
+        tx.execute(to_polling(client_id))
+            .await
+            .map_err(Error::internal)?;
+        tx.commit().await.map_err(Error::internal)
+    }
 }
 
 /// Events waiting for a push that will not happen (no callback any more) wait for polling.
@@ -493,19 +619,10 @@ async fn delete(
 ) -> Result<StatusCode, Error> {
     let client_id = client_of(&token)?;
     jws::refuse_unexpected(&headers)?;
-    events.own_subscription(client_id, &id).await?;
-    let mut tx = events.store().begin().await.map_err(Error::internal)?;
-    tx.execute(
-        sqlx::query("DELETE FROM event_subscriptions WHERE id = $1 AND client_id = $2")
-            .bind(id.as_str())
-            .bind(client_id),
-    )
-    .await
-    .map_err(Error::internal)?;
-    tx.execute(to_polling(client_id))
-        .await
-        .map_err(Error::internal)?;
-    tx.commit().await.map_err(Error::internal)?;
+    events
+        .own_subscription(client_id, &id, Api::EventSubscription)
+        .await?;
+    events.remove(client_id, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -87,8 +87,11 @@ pub struct Config {
     pub events_interval_ms: u64,
     /// How long a failing push is retried before the event waits for polling (seconds).
     pub event_retry_period_seconds: u64,
-    /// The first retry's delay (milliseconds); each next one doubles, up to an hour.
+    /// The first retry's delay (milliseconds); each next one doubles, up to
+    /// `event_max_backoff_ms`.
     pub event_first_backoff_ms: u64,
+    /// The longest delay between two pushes of one event (milliseconds).
+    pub event_max_backoff_ms: u64,
     /// How long a node owns the events it claimed: a dead node's are retried after this.
     pub event_lease_seconds: u64,
 }
@@ -126,6 +129,7 @@ impl Default for Config {
             events_interval_ms: 100,
             event_retry_period_seconds: 24 * 3600,
             event_first_backoff_ms: 1000,
+            event_max_backoff_ms: 3600 * 1000,
             event_lease_seconds: 60,
         }
     }

@@ -670,6 +670,11 @@ fn event_notifications(
     events_config.sandbox = config.sandbox;
     events_config.retry_period = Duration::from_secs(config.event_retry_period_seconds);
     events_config.first_backoff = Duration::from_millis(config.event_first_backoff_ms);
+    events_config.max_backoff = Duration::from_millis(
+        config
+            .event_max_backoff_ms
+            .max(config.event_first_backoff_ms),
+    );
     events_config.lease = Duration::from_secs(config.event_lease_seconds.max(1));
     Ok(bascule_events::Events::new(
         authz.clone(),

@@ -88,8 +88,17 @@ impl Receiver {
         app: &TestServer,
         fails: impl Fn(usize) -> bool + Send + Sync + 'static,
     ) -> Receiver {
-        let ca = &app.state().ca;
         let now = bascule_domain::Clock::now(app.clock.as_ref());
+        Self::with_ca(&app.state().ca, now, fails).await
+    }
+
+    /// A receiver whose certificate `ca` issues at `now`: for a bank running in another
+    /// process, whose sandbox CA the test loads from the bank's data directory.
+    pub async fn with_ca(
+        ca: &bascule_tls::CertificateAuthority,
+        now: time::OffsetDateTime,
+        fails: impl Fn(usize) -> bool + Send + Sync + 'static,
+    ) -> Receiver {
         let cert = ca
             .issue_server_certificate(&["localhost".to_owned()], now)
             .expect("a receiver certificate");

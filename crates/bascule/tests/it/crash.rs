@@ -54,17 +54,28 @@ const INTERACTION_ID: &str = "93bac548-d2de-4546-b106-880a5018460d";
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A running `bascule demo`: killed (SIGKILL) and reaped when dropped, whatever happened.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    url: String,
+    pub(crate) url: String,
     log: PathBuf,
 }
 
 impl Server {
-    fn start(data: &Path, listen: &str, log: PathBuf) -> anyhow::Result<Server> {
+    pub(crate) fn start(data: &Path, listen: &str, log: PathBuf) -> anyhow::Result<Server> {
+        Self::start_with(data, listen, log, &[])
+    }
+
+    /// [`Server::start`] with `BASCULE_*` settings in its environment.
+    pub(crate) fn start_with(
+        data: &Path,
+        listen: &str,
+        log: PathBuf,
+        settings: &[(&str, &str)],
+    ) -> anyhow::Result<Server> {
         let mut child = Command::new(env!("CARGO_BIN_EXE_bascule"))
             .args(["demo", "--listen", listen, "--data-dir"])
             .arg(data)
+            .envs(settings.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(File::create(&log)?))
             .spawn()?;
@@ -108,21 +119,21 @@ impl Server {
         Ok(server)
     }
 
-    fn port(&self) -> anyhow::Result<u16> {
+    pub(crate) fn port(&self) -> anyhow::Result<u16> {
         Url::parse(&self.url)?
             .port()
             .with_context(|| format!("no port in {}", self.url))
     }
 
     /// SIGKILL, and wait for the process to be gone.
-    fn kill(&mut self) -> anyhow::Result<()> {
+    pub(crate) fn kill(&mut self) -> anyhow::Result<()> {
         self.child.kill()?;
         self.child.wait()?;
         Ok(())
     }
 
     /// The last few KB the server logged, for failure messages.
-    fn log_tail(&self) -> String {
+    pub(crate) fn log_tail(&self) -> String {
         let mut text = String::new();
         if let Ok(mut f) = File::open(&self.log) {
             let len = f.metadata().map(|m| m.len()).unwrap_or(0);
@@ -141,16 +152,16 @@ impl Drop for Server {
 }
 
 /// The demo TPP as a TPP runs it: its files, an mTLS client, and a browser without mTLS.
-struct Tpp {
+pub(crate) struct Tpp {
     files: TppFiles,
-    client_id: String,
+    pub(crate) client_id: String,
     http: reqwest::Client,
     browser: reqwest::Client,
     url: String,
 }
 
 impl Tpp {
-    fn load(dir: &Path, url: &str) -> anyhow::Result<Tpp> {
+    pub(crate) fn load(dir: &Path, url: &str) -> anyhow::Result<Tpp> {
         let files = TppFiles::load(dir).context("loading the demo TPP's files")?;
         let registration: Value =
             serde_json::from_str(&std::fs::read_to_string(dir.join("registration.json"))?)?;
@@ -183,7 +194,7 @@ impl Tpp {
     }
 
     /// The detached JWS of `body` the bank requires on PIS POSTs.
-    fn sign(&self, body: &[u8]) -> anyhow::Result<String> {
+    pub(crate) fn sign(&self, body: &[u8]) -> anyhow::Result<String> {
         let mut header = Map::new();
         header.insert("typ".into(), json!("JOSE"));
         header.insert(IAT.into(), json!(Self::now() - 1));
@@ -215,13 +226,25 @@ impl Tpp {
             .to_owned())
     }
 
-    async fn client_credentials(&self) -> anyhow::Result<String> {
+    pub(crate) async fn client_credentials(&self) -> anyhow::Result<String> {
         self.token(&[("grant_type", "client_credentials"), ("scope", "payments")])
             .await
     }
 
     /// A signed PIS POST of exactly `body`: (status, JSON body).
-    async fn post(
+    pub(crate) async fn post(
+        &self,
+        path: &str,
+        token: &str,
+        key: &str,
+        body: &[u8],
+    ) -> anyhow::Result<(u16, Value)> {
+        self.post_signed(&format!("{PISP}{path}"), token, key, body)
+            .await
+    }
+
+    /// A signed POST of exactly `body` to `path` on the bank: (status, JSON body).
+    pub(crate) async fn post_signed(
         &self,
         path: &str,
         token: &str,
@@ -230,7 +253,7 @@ impl Tpp {
     ) -> anyhow::Result<(u16, Value)> {
         let response = self
             .http
-            .post(format!("{}{PISP}{path}", self.url))
+            .post(format!("{}{path}", self.url))
             .bearer_auth(token)
             .header("x-fapi-interaction-id", INTERACTION_ID)
             .header("x-fapi-customer-ip-address", "198.51.100.7")
@@ -264,7 +287,7 @@ impl Tpp {
 
     /// Headless sandbox approval of `consent_id` by `customer` paying from `debtor`, then the
     /// code redeemed: the consent-bound access token.
-    async fn authorise(
+    pub(crate) async fn authorise(
         &self,
         consent_id: &str,
         customer: &str,
@@ -318,14 +341,124 @@ impl Tpp {
     }
 }
 
+/// The demo bank's parties to a payment: the personal current account with the most money
+/// pays another customer's current account (an on-us payment).
+pub(crate) struct Parties {
+    pub(crate) debtor: String,
+    pub(crate) customer: String,
+    /// The debtor's booked balance, in pence.
+    pub(crate) opening: i64,
+    pub(crate) creditor: String,
+    /// The creditor's sort code and account number, 14 digits.
+    pub(crate) identification: String,
+    pub(crate) creditor_name: String,
+}
+
+pub(crate) async fn parties(db: &AnyPool) -> anyhow::Result<Parties> {
+    let debtor_row = sqlx::query(
+        "SELECT id, customer_id, booked_balance FROM accounts \
+         WHERE kind = 'CurrentAccount' AND account_type = 'Personal' AND status = 'Enabled' \
+         ORDER BY booked_balance DESC LIMIT 1",
+    )
+    .fetch_one(db)
+    .await
+    .context("a demo current account")?;
+    let customer: String = debtor_row.try_get("customer_id")?;
+    let creditor_row = sqlx::query(
+        "SELECT a.id, a.sort_code, a.account_number, c.legal_name FROM accounts a \
+         JOIN customers c ON c.id = a.customer_id \
+         WHERE a.kind = 'CurrentAccount' AND a.status = 'Enabled' AND a.customer_id <> $1 \
+           AND a.sort_code IS NOT NULL AND a.account_number IS NOT NULL \
+         ORDER BY a.created_seq LIMIT 1",
+    )
+    .bind(&customer)
+    .fetch_one(db)
+    .await
+    .context("another customer's current account")?;
+    let identification: String = format!(
+        "{}{}",
+        creditor_row.try_get::<String, _>("sort_code")?,
+        creditor_row.try_get::<String, _>("account_number")?
+    )
+    .chars()
+    .filter(char::is_ascii_digit)
+    .collect();
+    Ok(Parties {
+        debtor: debtor_row.try_get("id")?,
+        customer,
+        opening: debtor_row.try_get("booked_balance")?,
+        creditor: creditor_row.try_get("id")?,
+        identification,
+        creditor_name: creditor_row.try_get("legal_name")?,
+    })
+}
+
+impl Tpp {
+    /// Payment `i` of a run named `tag`: £1.00 from the debtor to the creditor, its consent
+    /// created and approved headlessly → everything its POST (and any retry) sends.
+    pub(crate) async fn prepare(
+        &self,
+        cc: &str,
+        parties: &Parties,
+        tag: &str,
+        i: usize,
+    ) -> anyhow::Result<Prepared> {
+        let lower = tag.to_ascii_lowercase();
+        let reference = format!("{tag}-{i:03}");
+        let initiation = json!({
+            "InstructionIdentification": format!("{tag}{i:03}"),
+            "EndToEndIdentification": format!("{tag}.E2E.{i:03}"),
+            "LocalInstrument": "UK.OBIE.FPS",
+            "InstructedAmount": {"Amount": "1.00", "Currency": "GBP"},
+            "CreditorAccount": {
+                "SchemeName": "UK.OBIE.SortCodeAccountNumber",
+                "Identification": parties.identification,
+                "Name": parties.creditor_name,
+            },
+            "RemittanceInformation": {"Reference": reference},
+        });
+        let risk = json!({"PaymentContextCode": "PartyToParty"});
+        let consent_body = json!({"Data": {"Initiation": initiation}, "Risk": risk}).to_string();
+        let (status, consent) = self
+            .post(
+                "/domestic-payment-consents",
+                cc,
+                &format!("{lower}-consent-{i:03}"),
+                consent_body.as_bytes(),
+            )
+            .await?;
+        ensure!(status == 201, "consent {i}: {status} {consent}");
+        let consent_id = consent["Data"]["ConsentId"]
+            .as_str()
+            .with_context(|| format!("no ConsentId: {consent}"))?
+            .to_owned();
+        let token = self
+            .authorise(&consent_id, &parties.customer, &parties.debtor)
+            .await?;
+        let body = json!({
+            "Data": {"ConsentId": consent_id, "Initiation": initiation},
+            "Risk": risk,
+        })
+        .to_string()
+        .into_bytes();
+        Ok(Prepared {
+            consent_id,
+            token,
+            key: format!("{lower}-payment-{i:03}"),
+            reference,
+            body,
+        })
+    }
+}
+
 /// One prepared payment: everything a retry must send again byte for byte.
 #[derive(Debug, Clone)]
-struct Prepared {
-    consent_id: String,
-    token: String,
-    key: String,
-    reference: String,
-    body: Vec<u8>,
+pub(crate) struct Prepared {
+    pub(crate) consent_id: String,
+    pub(crate) token: String,
+    pub(crate) key: String,
+    pub(crate) reference: String,
+    pub(crate) body: Vec<u8>,
 }
 
 /// What came back for one payment POST during the load that was killed.
@@ -336,7 +469,7 @@ enum Outcome {
 }
 
 /// The demo database, opened read-only beside (or after) the server.
-async fn open_db(path: &Path) -> anyhow::Result<AnyPool> {
+pub(crate) async fn open_db(path: &Path) -> anyhow::Result<AnyPool> {
     sqlx::any::install_default_drivers();
     Ok(sqlx::any::AnyPoolOptions::new()
         .max_connections(1)
@@ -344,7 +477,7 @@ async fn open_db(path: &Path) -> anyhow::Result<AnyPool> {
         .await?)
 }
 
-async fn scalar(db: &AnyPool, sql: &'static str, bind: &[&str]) -> anyhow::Result<i64> {
+pub(crate) async fn scalar(db: &AnyPool, sql: &'static str, bind: &[&str]) -> anyhow::Result<i64> {
     let mut q = sqlx::query_scalar::<_, i64>(sql);
     for b in bind {
         q = q.bind(*b);
@@ -352,7 +485,11 @@ async fn scalar(db: &AnyPool, sql: &'static str, bind: &[&str]) -> anyhow::Resul
     q.fetch_one(db).await.with_context(|| sql.to_owned())
 }
 
-async fn strings(db: &AnyPool, sql: &'static str, bind: &[&str]) -> anyhow::Result<Vec<String>> {
+pub(crate) async fn strings(
+    db: &AnyPool,
+    sql: &'static str,
+    bind: &[&str],
+) -> anyhow::Result<Vec<String>> {
     let mut q = sqlx::query_scalar::<_, String>(sql);
     for b in bind {
         q = q.bind(*b);
@@ -543,45 +680,17 @@ async fn a_server_killed_mid_payments_leaves_each_payment_complete_or_absent_and
     let port = server.port()?;
     let built = started.elapsed();
 
-    // The demo bank's accounts: the debtor is the personal current account with the most
-    // money; the creditor another customer's current account (an on-us payment).
     let db = open_db(&db_path).await?;
-    let debtor_row = sqlx::query(
-        "SELECT id, customer_id, booked_balance FROM accounts \
-         WHERE kind = 'CurrentAccount' AND account_type = 'Personal' AND status = 'Enabled' \
-         ORDER BY booked_balance DESC LIMIT 1",
-    )
-    .fetch_one(&db)
-    .await
-    .context("a demo current account")?;
-    let debtor: String = debtor_row.try_get("id")?;
-    let customer: String = debtor_row.try_get("customer_id")?;
-    let opening: i64 = debtor_row.try_get("booked_balance")?;
+    let parties = Arc::new(parties(&db).await?);
+    let (debtor, creditor, opening) = (
+        parties.debtor.clone(),
+        parties.creditor.clone(),
+        parties.opening,
+    );
     ensure!(
         opening >= 10 * PAYMENTS as i64 * AMOUNT,
         "the richest demo account holds only {opening}p"
     );
-    let creditor_row = sqlx::query(
-        "SELECT a.id, a.sort_code, a.account_number, c.legal_name FROM accounts a \
-         JOIN customers c ON c.id = a.customer_id \
-         WHERE a.kind = 'CurrentAccount' AND a.status = 'Enabled' AND a.customer_id <> $1 \
-           AND a.sort_code IS NOT NULL AND a.account_number IS NOT NULL \
-         ORDER BY a.created_seq LIMIT 1",
-    )
-    .bind(&customer)
-    .fetch_one(&db)
-    .await
-    .context("another customer's current account")?;
-    let creditor: String = creditor_row.try_get("id")?;
-    let identification: String = format!(
-        "{}{}",
-        creditor_row.try_get::<String, _>("sort_code")?,
-        creditor_row.try_get::<String, _>("account_number")?
-    )
-    .chars()
-    .filter(char::is_ascii_digit)
-    .collect();
-    let creditor_name: String = creditor_row.try_get("legal_name")?;
     let last_posting_before = scalar(&db, "SELECT COALESCE(MAX(id), 0) FROM postings", &[]).await?;
     let creditor_opening = scalar(
         &db,
@@ -596,58 +705,9 @@ async fn a_server_killed_mid_payments_leaves_each_payment_complete_or_absent_and
     let cc = tpp.client_credentials().await?;
     let mut preparing = JoinSet::new();
     for i in 0..PAYMENTS {
-        let tpp = tpp.clone();
-        let cc = cc.clone();
-        let (customer, debtor) = (customer.clone(), debtor.clone());
-        let (identification, creditor_name) = (identification.clone(), creditor_name.clone());
-        preparing.spawn(async move {
-            let reference = format!("CRASH-{i:03}");
-            let initiation = json!({
-                "InstructionIdentification": format!("CRASH{i:03}"),
-                "EndToEndIdentification": format!("CRASH.E2E.{i:03}"),
-                "LocalInstrument": "UK.OBIE.FPS",
-                "InstructedAmount": {"Amount": "1.00", "Currency": "GBP"},
-                "CreditorAccount": {
-                    "SchemeName": "UK.OBIE.SortCodeAccountNumber",
-                    "Identification": identification,
-                    "Name": creditor_name,
-                },
-                "RemittanceInformation": {"Reference": reference},
-            });
-            let risk = json!({"PaymentContextCode": "PartyToParty"});
-            let consent_body =
-                json!({"Data": {"Initiation": initiation}, "Risk": risk}).to_string();
-            let (status, consent) = tpp
-                .post(
-                    "/domestic-payment-consents",
-                    &cc,
-                    &format!("crash-consent-{i:03}"),
-                    consent_body.as_bytes(),
-                )
-                .await?;
-            ensure!(status == 201, "consent {i}: {status} {consent}");
-            let consent_id = consent["Data"]["ConsentId"]
-                .as_str()
-                .with_context(|| format!("no ConsentId: {consent}"))?
-                .to_owned();
-            let token = tpp.authorise(&consent_id, &customer, &debtor).await?;
-            let body = json!({
-                "Data": {"ConsentId": consent_id, "Initiation": initiation},
-                "Risk": risk,
-            })
-            .to_string()
-            .into_bytes();
-            anyhow::Ok((
-                i,
-                Prepared {
-                    consent_id,
-                    token,
-                    key: format!("crash-payment-{i:03}"),
-                    reference,
-                    body,
-                },
-            ))
-        });
+        let (tpp, cc, parties) = (tpp.clone(), cc.clone(), parties.clone());
+        preparing
+            .spawn(async move { anyhow::Ok((i, tpp.prepare(&cc, &parties, "CRASH", i).await?)) });
     }
     let mut prepared = BTreeMap::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(120);

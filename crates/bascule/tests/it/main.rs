@@ -3,6 +3,7 @@
 
 mod admin;
 mod crash;
+mod events_crash;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;

@@ -4,6 +4,7 @@
 //!
 //! - `support`: the fixture (bank, TPP, receiver, subscriptions, consents, payments, SETs).
 //! - `subscriptions`: `/event-subscriptions` POST/GET/PUT/DELETE and their refusals.
+//! - `callback_urls`: the legacy `/callback-urls` (v3.1.6), its pushes, and its supersession.
 //! - `push`: SETs pushed within a second of a payment status change and of a booked
 //!   transaction; retries with the same jti; only TPPs with a consent hear of an account,
 //!   its transactions or its closing.
@@ -17,6 +18,7 @@
 mod support;
 
 mod admin;
+mod callback_urls;
 mod nodes;
 mod polling;
 mod push;

@@ -106,3 +106,45 @@ async fn polling_refuses_a_negative_max_events_and_unknown_fields() {
     }
     bank.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_long_poll_is_answered_as_soon_as_an_event_is_written() {
+    let bank = Bank::start(bascule_store::Backend::Sqlite).await;
+    bank.subscribe(&bank.tpp, None).await;
+    let everyday = bank.customer.everyday.clone();
+    bank.account_consent(&bank.tpp, std::slice::from_ref(&everyday))
+        .await;
+
+    let asked = std::time::Instant::now();
+    let (reply, _) = tokio::join!(
+        bank.poll(
+            &bank.tpp,
+            json!({"returnImmediately": false, "maxEvents": 5})
+        ),
+        async {
+            tokio::time::sleep(Duration::from_millis(600)).await;
+            pay_in(&bank.app.ledger, &everyday, Pence(100), "LONG")
+                .await
+                .unwrap();
+        }
+    );
+    let waited = asked.elapsed();
+    assert_eq!(reply.status, 200, "{:#}", reply.body);
+    assert_eq!(jtis(&reply.body).len(), 1, "{:#}", reply.body);
+    assert!(
+        waited >= Duration::from_millis(600) && waited < Duration::from_secs(5),
+        "held {waited:?}"
+    );
+
+    // Asked to answer at once, with nothing new: an empty answer straight away.
+    let asked = std::time::Instant::now();
+    let reply = bank
+        .poll(
+            &bank.tpp,
+            json!({"returnImmediately": true, "ack": jtis(&reply.body)}),
+        )
+        .await;
+    assert_eq!(reply.body["sets"], json!({}));
+    assert!(asked.elapsed() < Duration::from_secs(2));
+    bank.shutdown().await;
+}

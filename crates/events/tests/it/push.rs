@@ -132,6 +132,38 @@ async fn a_tpp_with_no_consent_on_an_account_never_hears_of_it() {
 }
 
 #[tokio::test]
+async fn a_tpp_that_may_not_read_transactions_never_hears_of_one() {
+    let bank = Bank::start(bascule_store::Backend::Sqlite).await;
+    let everyday = bank.customer.everyday.clone();
+    let receiver = Receiver::start(&bank.app, 0).await;
+    bank.subscribe(&bank.tpp, Some(&receiver.url)).await;
+    bank.account_consent_with(
+        &bank.tpp,
+        std::slice::from_ref(&everyday),
+        &["ReadAccountsDetail", "ReadBalances"],
+    )
+    .await;
+    pay_in(&bank.app.ledger, &everyday, Pence(2_500), "REFUND")
+        .await
+        .unwrap();
+    assert!(
+        receiver.next_within(2 * SECOND).await.is_none(),
+        "a consent without ReadTransactions* heard of a booked transaction"
+    );
+
+    // The same TPP with a transactions permission on the account does hear of the next one.
+    bank.account_consent(&bank.tpp, std::slice::from_ref(&everyday))
+        .await;
+    pay_in(&bank.app.ledger, &everyday, Pence(2_500), "REFUND")
+        .await
+        .unwrap();
+    let n = receiver.next(SECOND).await;
+    let claims = bank.verify_resource_update(&bank.tpp, &n.jwt).await;
+    assert_eq!(rid(&claims, RESOURCE_UPDATE), everyday.as_str());
+    bank.shutdown().await;
+}
+
+#[tokio::test]
 async fn a_receiver_failing_three_times_gets_the_same_jti_once_more() {
     let bank = Bank::start(bascule_store::Backend::Sqlite).await;
     let receiver = Receiver::start(&bank.app, 3).await;

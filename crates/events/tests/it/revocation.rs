@@ -1,9 +1,8 @@
 use std::time::Duration;
 
-use bascule_testkit::api::Call;
 use serde_json::json;
 
-use crate::support::{AIS, Bank, RESOURCE_UPDATE, REVOKED, Receiver, rid};
+use crate::support::{Bank, RESOURCE_UPDATE, REVOKED, Receiver, rid};
 
 #[tokio::test]
 async fn revoking_a_consent_emits_consent_authorization_revoked() {
@@ -16,19 +15,7 @@ async fn revoking_a_consent_emits_consent_authorization_revoked() {
             .account_consent(&bank.tpp, std::slice::from_ref(&everyday))
             .await;
 
-        let token = bank.cc(&bank.tpp, "accounts").await;
-        let deleted = AIS
-            .send(
-                &bank.app,
-                &bank.tpp,
-                Call::new(
-                    reqwest::Method::DELETE,
-                    &format!("/account-access-consents/{consent}"),
-                    &token,
-                ),
-            )
-            .await;
-        assert_eq!(deleted.status, 204, "{:#}", deleted.body);
+        bank.delete_account_consent(&bank.tpp, &consent).await;
 
         let mut revoked = None;
         let mut updated = None;

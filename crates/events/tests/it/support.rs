@@ -131,12 +131,24 @@ impl Bank {
     /// An account-access consent of `tpp` authorised by Grace for `accounts` → (ConsentId,
     /// access token).
     pub async fn account_consent(&self, tpp: &Tpp, accounts: &[AccountId]) -> (String, String) {
+        let permissions = [
+            "ReadAccountsDetail",
+            "ReadTransactionsDetail",
+            "ReadTransactionsCredits",
+            "ReadTransactionsDebits",
+        ];
+        self.account_consent_with(tpp, accounts, &permissions).await
+    }
+
+    /// [`Bank::account_consent`] granting `permissions`.
+    pub async fn account_consent_with(
+        &self,
+        tpp: &Tpp,
+        accounts: &[AccountId],
+        permissions: &[&str],
+    ) -> (String, String) {
         let token = self.cc(tpp, "accounts").await;
-        let body = json!({
-            "Data": {"Permissions": ["ReadAccountsDetail", "ReadTransactionsDetail",
-                                     "ReadTransactionsCredits", "ReadTransactionsDebits"]},
-            "Risk": {}
-        });
+        let body = json!({"Data": {"Permissions": permissions}, "Risk": {}});
         let reply = AIS
             .send(
                 &self.app,
@@ -155,6 +167,23 @@ impl Bank {
             )
             .await;
         (id, access_token(&tokens))
+    }
+
+    /// `DELETE /account-access-consents/{consent}` by `tpp`, asserting 204.
+    pub async fn delete_account_consent(&self, tpp: &Tpp, consent: &str) {
+        let token = self.cc(tpp, "accounts").await;
+        let deleted = AIS
+            .send(
+                &self.app,
+                tpp,
+                Call::new(
+                    reqwest::Method::DELETE,
+                    &format!("/account-access-consents/{consent}"),
+                    &token,
+                ),
+            )
+            .await;
+        assert_eq!(deleted.status, 204, "{:#}", deleted.body);
     }
 
     /// A domestic payment of `amount` from Grace's Everyday to Alan by `tpp`: consent,
