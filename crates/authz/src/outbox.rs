@@ -8,7 +8,7 @@
 
 use bascule_domain::{ConsentId, ConsentKind};
 use bascule_store::sqlx::{self, Row};
-use bascule_store::{StoreError, WriteTx};
+use bascule_store::{Store, StoreError, WriteTx};
 use time::OffsetDateTime;
 
 /// The event types Bascule raises (`OBEventType1Code` in a subscription, the URN in a SET).
@@ -165,6 +165,132 @@ pub async fn record_in(
     )
     .await?;
     Ok(Some(jti))
+}
+
+/// The outbox channel of a personal webhook's deliveries (the Open Banking SETs' is the
+/// column's default, `open-banking`).
+pub const PERSONAL_WEBHOOK: &str = "personal-webhook";
+
+/// A personal webhook's message, written inside `tx`: `id` (`webhook-id`, the row's key, the
+/// same on every attempt) carrying `payload` for the webhook `webhook_id`, about the
+/// transaction `transaction_id`. Pushed by the same worker as the SETs, never polled.
+pub async fn record_webhook_in(
+    tx: &mut WriteTx,
+    now: OffsetDateTime,
+    id: &str,
+    webhook_id: &str,
+    event_type: &str,
+    transaction_id: &str,
+    payload: &str,
+) -> Result<(), StoreError> {
+    let ms = unix_ms(now);
+    tx.execute(
+        sqlx::query(
+            "INSERT INTO event_outbox (jti, client_id, event_type, resource_type, resource_id, \
+             resource_path, txn, toe, created_ms, retry_from_ms, status, attempts, \
+             next_attempt_ms, channel, payload) \
+             VALUES ($1, $2, $3, 'transaction', $4, '', $1, $5, $6, $6, 'push', 0, $6, $7, $8)",
+        )
+        .bind(id)
+        .bind(webhook_id)
+        .bind(event_type)
+        .bind(transaction_id)
+        .bind(now.unix_timestamp())
+        .bind(ms)
+        .bind(PERSONAL_WEBHOOK)
+        .bind(payload),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Why a feed follower could not find or move its place.
+#[derive(Debug, thiserror::Error)]
+pub enum FeedError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("core banking: {0}")]
+    Core(#[from] bascule_core_banking::CoreBankingError),
+}
+
+impl From<sqlx::Error> for FeedError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Store(StoreError::Database(e))
+    }
+}
+
+/// A follower's place in the core's change feed (`event_feed_cursors`): the Open Banking
+/// events' and the personal webhooks' jobs each keep one. The place moves by compare-and-set
+/// in the transaction that writes what the batch caused, so a crash replays a batch at most
+/// and two nodes never both write it.
+#[derive(Debug, Clone, Copy)]
+pub struct FeedCursor {
+    name: &'static str,
+}
+
+/// Feed rows read per page when a fresh cursor looks for the feed's end.
+const FEED_PAGE: u32 = 500;
+
+impl FeedCursor {
+    pub const fn new(name: &'static str) -> Self {
+        Self { name }
+    }
+
+    /// The last change the follower handled; `None` the first time, when the cursor is placed
+    /// at the feed's end instead (a fresh bank's history is not news) and nothing is to be
+    /// read this round.
+    pub async fn position(
+        &self,
+        store: &Store,
+        core: &dyn bascule_core_banking::CoreBanking,
+    ) -> Result<Option<i64>, FeedError> {
+        let at: Option<i64> =
+            sqlx::query_scalar("SELECT seq FROM event_feed_cursors WHERE name = $1")
+                .bind(self.name)
+                .fetch_optional(store.pool())
+                .await?;
+        if at.is_some() {
+            return Ok(at);
+        }
+        let mut end = 0;
+        loop {
+            let page = core.events_since(end, FEED_PAGE).await?;
+            match page.last() {
+                Some(c) => end = c.seq,
+                None => break,
+            }
+        }
+        store
+            .write(
+                sqlx::query(
+                    "INSERT INTO event_feed_cursors (name, seq) VALUES ($1, $2) \
+                     ON CONFLICT (name) DO NOTHING",
+                )
+                .bind(self.name)
+                .bind(end),
+            )
+            .await?;
+        Ok(None)
+    }
+
+    /// Moves the cursor from `from` to `to` inside `tx`. False when another node already moved
+    /// it: that node's writes for the batch are the ones that count, so `tx` must roll back.
+    pub async fn advance_in(
+        &self,
+        tx: &mut WriteTx,
+        from: i64,
+        to: i64,
+    ) -> Result<bool, StoreError> {
+        let moved = tx
+            .execute(
+                sqlx::query("UPDATE event_feed_cursors SET seq = $1 WHERE name = $2 AND seq = $3")
+                    .bind(to)
+                    .bind(self.name)
+                    .bind(from),
+            )
+            .await?;
+        Ok(moved == 1)
+    }
 }
 
 /// Unix milliseconds: the outbox's clock resolution.

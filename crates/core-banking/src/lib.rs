@@ -96,6 +96,15 @@ pub struct Creditor {
     pub identification: SortCodeAccountNumber,
 }
 
+/// Money between a current account and one of its pots, both the customer's own.
+#[derive(Debug, Clone)]
+pub struct OwnMovement {
+    pub from: AccountId,
+    pub to: AccountId,
+    pub amount: Pence,
+    pub idempotency_key: String,
+}
+
 /// A payment for the core to settle exactly once per `idempotency_key`.
 #[derive(Debug, Clone)]
 pub struct PaymentInstruction {
@@ -226,6 +235,20 @@ pub trait CoreBanking: Send + Sync {
     /// The offers made on the accounts, by account. A core that makes none keeps this default.
     async fn offers(&self, _accounts: &[AccountId]) -> Result<Vec<Offer>> {
         Ok(Vec::new())
+    }
+    /// The named transactions that exist (pending and released ones too), in no set order. A
+    /// core that cannot look transactions up by id keeps this default, and then sends no
+    /// personal webhooks.
+    async fn transactions_by_id(&self, _ids: &[TransactionId]) -> Result<Vec<Transaction>> {
+        Ok(Vec::new())
+    }
+    /// Moves `amount` between a customer's current account and one of its pots, either way,
+    /// once per `idempotency_key` (a repeat answers the first move, `replayed`). A core without
+    /// pots keeps this default.
+    async fn move_own_money(&self, _movement: &OwnMovement) -> Result<PaymentOutcome> {
+        Err(CoreBankingError::Invalid(
+            "this bank does not move money between pots".into(),
+        ))
     }
     /// Whether `amount` could be paid from the account now (available balance).
     async fn check_funds(&self, account: &AccountId, amount: Pence) -> Result<bool>;

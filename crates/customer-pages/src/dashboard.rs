@@ -178,7 +178,7 @@ impl CustomerPages {
     }
 
     /// The passcode typed as the strong authentication, with the sign-in's limits.
-    async fn passcode_ok(
+    pub(crate) async fn passcode_ok(
         &self,
         peer: &SocketAddr,
         customer: &CustomerId,

@@ -11,6 +11,9 @@
 //!   connection grouped by TPP, revoke, change accounts, refresh one or all ([`dashboard`]);
 //!   reminders 30 days before access ends through a [`Notifier`] ([`reminders`]); hidden
 //!   balances ([`settings`]).
+//! - **Developer tokens** (`/app/developer`): the customer's personal API tokens, made (a
+//!   token that moves money behind the passcode), shown once, listed and revoked
+//!   ([`developer`]).
 //! - **App-to-app** (`/app/authorize`, or `/authorize` in a browser already signed into the
 //!   app): straight to the approval screen and back to the TPP, no identification step.
 //!
@@ -22,6 +25,7 @@ mod app;
 mod approvals;
 mod assets;
 mod dashboard;
+mod developer;
 mod error;
 mod journey;
 mod limits;
@@ -83,6 +87,9 @@ struct Inner {
     sign_in: Arc<dyn AppSignIn>,
     notifier: Arc<dyn Notifier>,
     config: PagesConfig,
+    /// The personal API whose tokens the app's developer page makes; without it the page
+    /// says the bank does not offer one.
+    personal: Option<bascule_personal_api::PersonalApi>,
 }
 
 impl CustomerPages {
@@ -104,6 +111,24 @@ impl CustomerPages {
                 sign_in,
                 notifier,
                 config,
+                personal: None,
+            }),
+        }
+    }
+
+    /// These pages with the personal API's token screens (`/app/developer`).
+    pub fn with_personal_api(self, personal: bascule_personal_api::PersonalApi) -> Self {
+        let inner = &*self.inner;
+        Self {
+            inner: Arc::new(Inner {
+                store: inner.store.clone(),
+                clock: inner.clock.clone(),
+                authz: inner.authz.clone(),
+                core_banking: inner.core_banking.clone(),
+                sign_in: inner.sign_in.clone(),
+                notifier: inner.notifier.clone(),
+                config: inner.config.clone(),
+                personal: Some(personal),
             }),
         }
     }
@@ -156,6 +181,9 @@ impl CustomerPages {
                 get(dashboard::accounts_page).post(dashboard::change_accounts),
             )
             .route("/app/settings/balances", post(settings::balances))
+            .route("/app/developer", get(developer::page))
+            .route("/app/developer/tokens", post(developer::create))
+            .route("/app/developer/tokens/{id}/revoke", post(developer::revoke))
             .route("/assets/site.css", get(assets::css))
             .route("/assets/wait.js", get(assets::wait_js))
             .layer(axum::middleware::from_fn(pages::security_headers))

@@ -23,6 +23,15 @@ pub struct DeliveryReport {
     pub claimed: usize,
 }
 
+/// Where a claimed row is pushed.
+#[derive(Debug, Clone)]
+enum Target {
+    /// A TPP's callback (`{url}/event-notifications`, a signed SET).
+    Callback(String),
+    /// A customer's personal webhook (the URL itself, Standard Webhooks signatures).
+    Webhook { url: String, secret: String },
+}
+
 /// Why a push did not count as delivered.
 #[derive(Debug, thiserror::Error)]
 enum PushError {
@@ -76,10 +85,10 @@ impl Events {
         };
         for event in claimed {
             let events = self.clone();
-            let callback = callbacks.get(&event.client_id).cloned().flatten();
+            let target = callbacks.get(&event.client_id).cloned().flatten();
             tokio::spawn(async move {
-                let outcome = match callback {
-                    Some(url) => events.push(&event, &url).await,
+                let outcome = match target {
+                    Some(target) => events.send(&event, &target).await,
                     // Unsubscribed meanwhile, or the callback removed: polling only.
                     None => Err(PushError::Status(0)),
                 };
@@ -128,49 +137,93 @@ impl Events {
         rows.iter().map(Pending::of_row).collect()
     }
 
-    /// Each claimed client's callback URL (`None`: polling only).
+    /// Where each claimed row goes: its client's callback URL (`None`: polling only), or its
+    /// personal webhook's URL and secret (`None`: the webhook was deleted).
     async fn callbacks(
         &self,
         claimed: &[Pending],
-    ) -> Result<HashMap<String, Option<String>>, EventsError> {
+    ) -> Result<HashMap<String, Option<Target>>, EventsError> {
         let mut out = HashMap::new();
         for event in claimed {
             if out.contains_key(&event.client_id) {
                 continue;
             }
-            let url: Option<Option<String>> =
-                sqlx::query("SELECT callback_url FROM event_subscriptions WHERE client_id = $1")
+            let target = if event.payload.is_some() {
+                sqlx::query("SELECT url, secret FROM personal_webhooks WHERE id = $1")
                     .bind(event.client_id.as_str())
                     .fetch_optional(self.store().pool())
                     .await?
-                    .map(|row| row.try_get("callback_url"))
-                    .transpose()?;
-            out.insert(event.client_id.clone(), url.flatten());
+                    .map(|row| -> Result<Target, sqlx::Error> {
+                        Ok(Target::Webhook {
+                            url: row.try_get("url")?,
+                            secret: row.try_get("secret")?,
+                        })
+                    })
+                    .transpose()?
+            } else {
+                let url: Option<Option<String>> = sqlx::query(
+                    "SELECT callback_url FROM event_subscriptions WHERE client_id = $1",
+                )
+                .bind(event.client_id.as_str())
+                .fetch_optional(self.store().pool())
+                .await?
+                .map(|row| row.try_get("callback_url"))
+                .transpose()?;
+                url.flatten().map(Target::Callback)
+            };
+            out.insert(event.client_id.clone(), target);
         }
         Ok(out)
+    }
+
+    async fn send(&self, event: &Pending, target: &Target) -> Result<(), PushError> {
+        match (target, &event.payload) {
+            (Target::Callback(url), _) => self.push(event, url).await,
+            (Target::Webhook { url, secret }, Some(payload)) => {
+                self.push_webhook(event, url, secret, payload).await
+            }
+            (Target::Webhook { .. }, None) => Err(PushError::Status(0)),
+        }
+    }
+
+    /// A personal webhook (Standard Webhooks): the JSON payload, signed with the webhook's
+    /// secret over its id and this attempt's timestamp.
+    async fn push_webhook(
+        &self,
+        event: &Pending,
+        url: &str,
+        secret: &str,
+        payload: &str,
+    ) -> Result<(), PushError> {
+        let timestamp = self.now().unix_timestamp();
+        let signature =
+            bascule_jose::webhooks::sign(secret, &event.jti, timestamp, payload.as_bytes())
+                .map_err(|e| EventsError::Signing(e.to_string()))?;
+        let request = self
+            .inner
+            .http
+            .post(url)
+            .header("content-type", "application/json")
+            .header("webhook-id", event.jti.as_str())
+            .header("webhook-timestamp", timestamp.to_string())
+            .header("webhook-signature", signature)
+            .body(payload.to_owned());
+        delivered(request).await
     }
 
     /// `POST {callback}/event-notifications` (ENT): the SET as `application/jwt`.
     async fn push(&self, event: &Pending, callback: &str) -> Result<(), PushError> {
         let set = self.sign(event)?;
         let url = format!("{}/event-notifications", callback.trim_end_matches('/'));
-        let response = self
+        let request = self
             .inner
             .http
             .post(url)
             .header("content-type", "application/jwt")
             .header("x-fapi-interaction-id", uuid::Uuid::new_v4().to_string())
             .header("x-fapi-financial-id", self.config().financial_id.as_str())
-            .body(set)
-            .send()
-            .await
-            .map_err(|e| PushError::Transport(e.to_string()))?;
-        let status = response.status();
-        if status.is_success() {
-            Ok(())
-        } else {
-            Err(PushError::Status(status.as_u16()))
-        }
+            .body(set);
+        delivered(request).await
     }
 
     async fn record_outcome(
@@ -180,7 +233,12 @@ impl Events {
     ) -> Result<(), EventsError> {
         let now = self.now_ms();
         let node = self.inner.node.as_str();
-        let client = event.client_id.clone();
+        // A personal webhook's deliveries count under one label, not one per webhook.
+        let client = if event.payload.is_some() {
+            bascule_authz::outbox::PERSONAL_WEBHOOK.to_owned()
+        } else {
+            event.client_id.clone()
+        };
         metrics::counter!("event_push_attempts_total", "client_id" => client.clone()).increment(1);
         match outcome {
             Ok(()) => {
@@ -235,6 +293,20 @@ impl Events {
             }
         }
         Ok(())
+    }
+}
+
+/// Sends a push: any 2xx is delivered.
+async fn delivered(request: reqwest::RequestBuilder) -> Result<(), PushError> {
+    let response = request
+        .send()
+        .await
+        .map_err(|e| PushError::Transport(e.to_string()))?;
+    let status = response.status();
+    if status.is_success() {
+        Ok(())
+    } else {
+        Err(PushError::Status(status.as_u16()))
     }
 }
 

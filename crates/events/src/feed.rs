@@ -12,24 +12,25 @@
 
 use std::collections::BTreeSet;
 
-use bascule_authz::outbox::{self, EventType, Subject};
+use bascule_authz::outbox::{self, EventType, FeedCursor, Subject};
 use bascule_core_banking::{LedgerEvent, LedgerEventKind};
 use bascule_domain::aisp::AccountAccessConsent;
 use bascule_domain::{AccountId, AccountStatus};
-use bascule_store::sqlx;
 
 use crate::{Events, EventsError};
 
-/// The cursor's name in `event_feed_cursors`.
-const CURSOR: &str = "ledger-transactions";
+/// This job's place in the feed.
+const CURSOR: FeedCursor = FeedCursor::new("ledger-transactions");
 /// Feed rows read per round.
 const BATCH: u32 = 500;
 
 impl Events {
     /// One round of the feed job. Returns how many events it wrote.
     pub async fn follow_ledger(&self) -> Result<usize, EventsError> {
-        let Some(after) = self.cursor().await? else {
-            self.start_cursor_at_end().await?;
+        let Some(after) = CURSOR
+            .position(self.store(), self.inner.core_banking.as_ref())
+            .await?
+        else {
             return Ok(0);
         };
         let changes = self
@@ -94,56 +95,12 @@ impl Events {
                 written += 1;
             }
         }
-        let moved = tx
-            .execute(
-                sqlx::query("UPDATE event_feed_cursors SET seq = $1 WHERE name = $2 AND seq = $3")
-                    .bind(last)
-                    .bind(CURSOR)
-                    .bind(after),
-            )
-            .await?;
-        if moved != 1 {
+        if !CURSOR.advance_in(&mut tx, after, last).await? {
             // Another node took this batch: its events are the ones that count.
             return Ok(0);
         }
         tx.commit().await?;
         Ok(written)
-    }
-
-    async fn cursor(&self) -> Result<Option<i64>, EventsError> {
-        Ok(
-            sqlx::query_scalar("SELECT seq FROM event_feed_cursors WHERE name = $1")
-                .bind(CURSOR)
-                .fetch_optional(self.store().pool())
-                .await?,
-        )
-    }
-
-    async fn start_cursor_at_end(&self) -> Result<(), EventsError> {
-        let mut end = 0;
-        loop {
-            let page = self
-                .inner
-                .core_banking
-                .events_since(end, BATCH)
-                .await
-                .map_err(|e| EventsError::CoreBanking(e.to_string()))?;
-            match page.last() {
-                Some(c) => end = c.seq,
-                None => break,
-            }
-        }
-        self.store()
-            .write(
-                sqlx::query(
-                    "INSERT INTO event_feed_cursors (name, seq) VALUES ($1, $2) \
-                     ON CONFLICT (name) DO NOTHING",
-                )
-                .bind(CURSOR)
-                .bind(end),
-            )
-            .await?;
-        Ok(())
     }
 
     /// The accounts whose status changed in `changes` and that are closed now.

@@ -60,6 +60,8 @@ pub enum EventsError {
     Consents(#[from] bascule_authz::ConsentError),
     #[error("signing: {0}")]
     Signing(String),
+    #[error(transparent)]
+    Feed(#[from] bascule_authz::outbox::FeedError),
 }
 
 impl From<bascule_store::sqlx::Error> for EventsError {

@@ -133,7 +133,7 @@ impl Events {
         // COLUMNS is a constant: nothing from the request is in the SQL text.
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM event_outbox WHERE client_id = $1 AND status <> 'done' \
-             ORDER BY seq LIMIT $2"
+             AND channel = 'open-banking' ORDER BY seq LIMIT $2"
         )))
         .bind(client_id)
         .bind(limit)

@@ -3,7 +3,7 @@
 //! PS256 by the bank's current server key (its `kid` is in `/jwks`). The row is the record;
 //! the SET is built at each sending, with the same `jti`.
 
-use bascule_authz::outbox::EventType;
+use bascule_authz::outbox::{EventType, PERSONAL_WEBHOOK};
 use bascule_store::sqlx::{Row, any::AnyRow};
 use serde_json::{Value, json};
 
@@ -29,11 +29,13 @@ pub(crate) struct Pending {
     pub attempts: i64,
     pub created_ms: i64,
     pub retry_from_ms: i64,
+    /// A personal webhook's JSON body; `None` for an Open Banking SET.
+    pub payload: Option<String>,
 }
 
 /// The outbox columns [`Pending::of_row`] reads.
 pub(crate) const COLUMNS: &str = "jti, client_id, event_type, resource_type, resource_id, \
-     resource_path, txn, toe, attempts, created_ms, retry_from_ms";
+     resource_path, txn, toe, attempts, created_ms, retry_from_ms, channel, payload";
 
 impl Pending {
     pub fn of_row(row: &AnyRow) -> Result<Pending, EventsError> {
@@ -49,6 +51,11 @@ impl Pending {
             attempts: row.try_get("attempts")?,
             created_ms: row.try_get("created_ms")?,
             retry_from_ms: row.try_get("retry_from_ms")?,
+            payload: {
+                let channel: String = row.try_get("channel")?;
+                let payload: Option<String> = row.try_get("payload")?;
+                (channel == PERSONAL_WEBHOOK).then(|| payload.unwrap_or_default())
+            },
         })
     }
 

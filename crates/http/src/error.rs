@@ -24,6 +24,9 @@ pub enum ErrorFormat {
     Page,
     /// Small JSON bodies for operational endpoints.
     Json,
+    /// The personal developer API: `{"error": {"code", "message", "field"?}}` with a stable
+    /// snake_case code a customer's script can match on.
+    Personal,
 }
 
 /// `OBError1.ErrorCode` values (RW §Error Codes).
@@ -352,6 +355,7 @@ fn render(format: ErrorFormat, interaction: Option<InteractionId>, response: Res
             page_body(&error, interaction.as_ref()),
         ),
         ErrorFormat::Json => json_body(&error),
+        ErrorFormat::Personal => personal_body(&error),
     };
     let mut out = Response::builder().status(status);
     if let Some(ct) = content_type {
@@ -368,7 +372,10 @@ fn render(format: ErrorFormat, interaction: Option<InteractionId>, response: Res
     }
     // RFC 6750 §3: a refused bearer token says so in WWW-Authenticate.
     if status == StatusCode::UNAUTHORIZED
-        && matches!(format, ErrorFormat::OAuth | ErrorFormat::OpenBanking)
+        && matches!(
+            format,
+            ErrorFormat::OAuth | ErrorFormat::OpenBanking | ErrorFormat::Personal
+        )
     {
         let challenge = if matches!(&*error, Error::Unauthorised(_)) {
             "Bearer error=\"invalid_token\""
@@ -494,6 +501,46 @@ fn oauth_body(error: &Error) -> (Option<&'static str>, Body) {
 fn json_body(error: &Error) -> (Option<&'static str>, Body) {
     let body =
         serde_json::json!({ "status": error.status().as_u16(), "message": error.public_message() });
+    (Some("application/json"), Body::from(body.to_string()))
+}
+
+/// The personal API's error codes: stable names for each kind of refusal.
+fn personal_code(error: &Error) -> &'static str {
+    match error {
+        Error::BadRequest(d) => match d.first().map(|d| d.code) {
+            Some(ObErrorCode::FieldMissing) => "missing_field",
+            Some(ObErrorCode::ResourceInvalidFormat) => "invalid_body",
+            _ => "invalid_field",
+        },
+        Error::Unauthorised(_) | Error::ClientCertificateRequired => "unauthorized",
+        Error::Forbidden(_) => "forbidden",
+        Error::NotFound => "not_found",
+        Error::MethodNotAllowed => "method_not_allowed",
+        Error::NotAcceptable => "not_acceptable",
+        Error::UnsupportedMediaType => "unsupported_media_type",
+        Error::TooManyRequests { .. } => "rate_limited",
+        Error::ClientError(StatusCode::CONFLICT) => "conflict",
+        Error::ClientError(StatusCode::PAYLOAD_TOO_LARGE) => "body_too_large",
+        Error::ClientError(_) => "refused",
+        Error::OAuth { .. } => "unauthorized",
+        Error::Unavailable(_) => "unavailable",
+        Error::Internal(_) => "internal_error",
+    }
+}
+
+fn personal_body(error: &Error) -> (Option<&'static str>, Body) {
+    let field = match error {
+        Error::BadRequest(d) | Error::Forbidden(d) => d.first().and_then(|d| d.path.clone()),
+        _ => None,
+    };
+    let mut inner = serde_json::json!({
+        "code": personal_code(error),
+        "message": error.public_message(),
+    });
+    if let Some(field) = field {
+        inner["field"] = serde_json::Value::String(field);
+    }
+    let body = serde_json::json!({ "error": inner });
     (Some("application/json"), Body::from(body.to_string()))
 }
 

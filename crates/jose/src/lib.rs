@@ -10,6 +10,7 @@
 //! * Verification ([`verify`], [`verify_jwt`]) refuses key-by-URL headers (`jku`, `x5u`), any
 //!   `crit` it was not told it understands, `b64` (unencoded payloads), duplicate header members,
 //!   and a header `alg` that differs from the selected key's algorithm.
+//! * [`webhooks`]: Standard Webhooks HMAC-SHA256 signatures for the personal API's webhooks.
 //! * Registered claims are checked by [`check_claims`] against an explicit `now`: there is no
 //!   system clock inside this crate.
 //!
@@ -34,6 +35,7 @@ mod jwk;
 mod jws;
 mod signing;
 mod verifying;
+pub mod webhooks;
 
 pub use b64::{base64url_decode, base64url_encode, sha256_base64url};
 pub use claims::{ClaimChecks, check_claims};

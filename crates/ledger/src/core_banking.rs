@@ -3,15 +3,15 @@
 
 use async_trait::async_trait;
 use bascule_core_banking::{
-    AccountBalance, CoreBanking, CoreBankingError, LedgerEvent, LedgerEventKind, PageDirection,
-    PaymentInstruction, PaymentOutcome, Result, ScheduledPaymentInstruction,
+    AccountBalance, CoreBanking, CoreBankingError, LedgerEvent, LedgerEventKind, OwnMovement,
+    PageDirection, PaymentInstruction, PaymentOutcome, Result, ScheduledPaymentInstruction,
     StandingOrderInstruction, TransactionPage, TransactionQuery,
 };
 use bascule_domain::{
     Account, AccountId, AccountKind, Beneficiary, Currency, Customer, CustomerId,
     DirectDebitMandate, Offer, Pence, PostalAddress, Product, ProductId, ScheduledPayment,
     ScheduledPaymentId, SortCodeAccountNumber, StandingOrder, StandingOrderId, Statement,
-    StatementId, TransactionId,
+    StatementId, Transaction, TransactionId,
 };
 use bascule_store::StoreError;
 use sqlx::AssertSqlSafe;
@@ -407,6 +407,68 @@ impl CoreBanking for Ledger {
                 |r| Ok((rows::id(r, "account_id", AccountId::parse)?, product(r)?)),
             )
             .await?)
+    }
+
+    async fn transactions_by_id(&self, ids: &[TransactionId]) -> Result<Vec<Transaction>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT {} FROM transactions WHERE id IN ({})",
+            transaction_columns!(),
+            placeholders(1, ids.len())
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for id in ids {
+            q = q.bind(id.as_str());
+        }
+        let rows = q
+            .fetch_all(self.store.pool())
+            .await
+            .map_err(|e| CoreBankingError::from(LedgerError::from(e)))?;
+        Ok(rows
+            .iter()
+            .map(rows::transaction)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(LedgerError::from)?)
+    }
+
+    async fn move_own_money(&self, movement: &OwnMovement) -> Result<PaymentOutcome> {
+        let (from, to) = (
+            self.account(&movement.from).await?,
+            self.account(&movement.to).await?,
+        );
+        let (parent, pot, into_pot) = match (&from.pot, &to.pot) {
+            (None, Some(p)) if p.parent == from.id => (&from.id, &to.id, true),
+            (Some(p), None) if p.parent == to.id => (&to.id, &from.id, false),
+            _ => {
+                return Err(CoreBankingError::Invalid(
+                    "money moves between a current account and one of its own pots".into(),
+                ));
+            }
+        };
+        let posted = self
+            .move_between_pot(
+                parent,
+                pot,
+                movement.amount,
+                into_pot,
+                // Its own namespace, as for payments.
+                Some(format!("own-move:{}", movement.idempotency_key)),
+            )
+            .await?;
+        let debtor_transaction_id = posted
+            .transactions
+            .iter()
+            .find(|(a, _)| *a == movement.from)
+            .map(|(_, t)| t.clone())
+            .ok_or_else(|| CoreBankingError::Unavailable("a move without its debit".into()))?;
+        Ok(PaymentOutcome {
+            ledger_transaction_id: posted.ledger_transaction_id,
+            debtor_transaction_id,
+            booked_at: posted.posted_at,
+            replayed: posted.replayed,
+        })
     }
 
     async fn check_funds(&self, account: &AccountId, amount: Pence) -> Result<bool> {

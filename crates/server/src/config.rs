@@ -94,6 +94,8 @@ pub struct Config {
     pub event_max_backoff_ms: u64,
     /// How long a node owns the events it claimed: a dead node's are retried after this.
     pub event_lease_seconds: u64,
+    /// Requests one personal API token may make per minute (per node).
+    pub personal_rate_limit_per_minute: u32,
 }
 
 impl Default for Config {
@@ -131,6 +133,7 @@ impl Default for Config {
             event_first_backoff_ms: 1000,
             event_max_backoff_ms: 3600 * 1000,
             event_lease_seconds: 60,
+            personal_rate_limit_per_minute: 600,
         }
     }
 }

@@ -99,6 +99,8 @@ pub struct AppState {
     pub pisp: bascule_pisp::Pisp,
     /// Event subscriptions, notifications and polling.
     pub events: bascule_events::Events,
+    /// The personal developer API and its webhooks.
+    pub personal: bascule_personal_api::PersonalApi,
     /// The customer's pages: consent journeys and the bank app.
     pub pages: CustomerPages,
     /// The demo bank app's passcodes (the sign-in behind the pages).
@@ -186,7 +188,8 @@ pub(crate) fn router(state: AppState) -> Router {
         .merge(state.aisp.router())
         .merge(state.cbpii.router())
         .merge(state.pisp.router())
-        .merge(state.events.router());
+        .merge(state.events.router())
+        .merge(state.personal.router());
     if let Some(directory) = &state.directory {
         app = app
             .merge(crate::sandbox::router().route_layer(json()))
@@ -557,7 +560,20 @@ pub async fn start_on(
         &ca,
         &public_url,
     )?;
+    let personal = bascule_personal_api::PersonalApi::new(
+        store.clone(),
+        core_banking.clone(),
+        clock.clone(),
+        bascule_personal_api::PersonalConfig {
+            rate_limit: bascule_personal_api::RateLimit {
+                requests: config.personal_rate_limit_per_minute.max(1),
+                window_seconds: 60,
+            },
+            sandbox: config.sandbox,
+        },
+    );
     let (pages, passcodes) = customer_pages(&config, &store, &clock, &authz, &core_banking);
+    let pages = pages.with_personal_api(personal.clone());
     let drain = Duration::from_secs(config.shutdown_drain_seconds);
     let jobs_every = Duration::from_secs(config.jobs_interval_seconds.max(1));
     let revocation_refresh = Duration::from_secs(config.revocation_refresh_seconds.max(1));
@@ -577,6 +593,7 @@ pub async fn start_on(
         cbpii,
         pisp,
         events,
+        personal,
         pages,
         passcodes,
         clock,
@@ -639,6 +656,18 @@ pub async fn start_on(
         },
     );
     supervise_events(&mut jobs, &state.events, events_every);
+    let webhooks = state.personal.clone();
+    // A compare-and-set cursor: several nodes write each message once.
+    jobs.every("personal_webhook_feed", events_every, move || -> JobRun {
+        let personal = webhooks.clone();
+        Box::pin(async move {
+            personal
+                .follow_ledger()
+                .await
+                .map(|_| ())
+                .map_err(|e| format!("personal webhook feed: {e}"))
+        })
+    });
     tracing::info!(%addr, %public_url, "Bascule is serving");
     Ok(RunningServer {
         addr,

@@ -43,6 +43,12 @@ pub fn spec(spec: &str) -> Result<Arc<Value>, String> {
 /// lists every violation with its instance path.
 pub fn validate(spec: &str, schema: &str, value: &Value) -> Result<(), String> {
     let parsed = self::spec(spec)?;
+    validate_in(&parsed, schema, value).map_err(|e| format!("{spec}: {e}"))
+}
+
+/// [`validate`] against a specification the caller parsed.
+pub fn validate_in(parsed: &Value, schema: &str, value: &Value) -> Result<(), String> {
+    let spec = "the specification";
     if parsed
         .pointer(&format!("/components/schemas/{}", escape(schema)))
         .is_none()
@@ -50,7 +56,7 @@ pub fn validate(spec: &str, schema: &str, value: &Value) -> Result<(), String> {
         return Err(format!("{spec} has no component schema {schema}"));
     }
     validate_against(
-        &parsed,
+        parsed,
         json!({ "$ref": format!("#/components/schemas/{}", escape(schema)) }),
         value,
     )
@@ -69,6 +75,19 @@ pub fn validate_response(
     value: &Value,
 ) -> Result<(), String> {
     let parsed = self::spec(spec)?;
+    validate_response_in(&parsed, path, method, status, value).map_err(|e| format!("{spec}: {e}"))
+}
+
+/// [`validate_response`] against a specification the caller parsed (one outside the vendored
+/// Open Banking files: the personal API's own).
+pub fn validate_response_in(
+    parsed: &Value,
+    path: &str,
+    method: &str,
+    status: u16,
+    value: &Value,
+) -> Result<(), String> {
+    let spec = "the specification";
     let operation = parsed
         .get("paths")
         .and_then(|p| p.get(path))
@@ -99,7 +118,7 @@ pub fn validate_response(
         .ok_or_else(|| {
             format!("{spec}: {method} {path} {status} has no application/json schema")
         })?;
-    validate_against(&parsed, schema.clone(), value)
+    validate_against(parsed, schema.clone(), value)
         .map_err(|e| format!("{method} {path} {status}: {e}"))
 }
 

@@ -27,6 +27,8 @@ pub struct Notification {
     pub answered: u16,
     /// When it arrived.
     pub received_at: std::time::Instant,
+    /// Every header, for schemes that sign in headers (Standard Webhooks).
+    pub headers: HeaderMap,
 }
 
 struct ReceiverState {
@@ -68,6 +70,7 @@ async fn notification(
         financial_id: header(&headers, "x-fapi-financial-id"),
         answered: status.as_u16(),
         received_at: std::time::Instant::now(),
+        headers: headers.clone(),
     });
     let mut reply = HeaderMap::new();
     if let Some(id) = headers.get("x-fapi-interaction-id") {

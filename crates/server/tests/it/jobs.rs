@@ -1,12 +1,12 @@
 //! The supervisor of background work (issue 10, item 7): the daily jobs, revocation refresh,
 //! payment recovery, the idempotency purge, the connection reminders, the consent-usage flush
-//! and the event workers (delivery, the ledger feed) run under the running server, show in
+//! the event workers (delivery, the ledger feed) and the personal webhooks' feed run under the running server, show in
 //! `/metrics`, and are gone once it has shut down.
 
 use bascule_store::Backend;
 use bascule_testkit::spawn_app;
 
-const JOBS: [&str; 9] = [
+const JOBS: [&str; 10] = [
     "daily_jobs",
     "revocation_refresh",
     "payment_recovery",
@@ -16,6 +16,7 @@ const JOBS: [&str; 9] = [
     "event_delivery",
     "event_queue_metrics",
     "event_feed",
+    "personal_webhook_feed",
 ];
 
 #[tokio::test]

@@ -1,0 +1,325 @@
+//! Personal webhooks: a customer's https URL for one of their accounts, and the job that turns
+//! the core's change feed into `transaction.created` (a transaction first seen: a card payment
+//! authorised, or anything booked) and `transaction.updated` (a pending card payment settled,
+//! same id) messages. Each message is a row of the event outbox written in the transaction that
+//! moves this job's feed cursor (compare-and-set, so two nodes never both write a batch); the
+//! events push worker delivers it with retries and signs it per Standard Webhooks with the
+//! webhook's secret. A webhook hears of changes that happen from its creation on (by the bank's
+//! clock), not of older ones the job reaches later.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use bascule_authz::outbox::{self, FeedCursor};
+use bascule_core_banking::LedgerEventKind;
+use bascule_domain::{AccountId, CustomerId, TransactionId};
+use bascule_http::Error;
+use bascule_store::sqlx::{self, Row};
+
+use crate::wire::{TransactionJson, WebhookJson, WebhookPayload, datetime};
+use crate::{PersonalApi, PersonalError};
+
+/// This job's place in the feed.
+const CURSOR: FeedCursor = FeedCursor::new("personal-webhooks");
+/// Feed rows read per round.
+const BATCH: u32 = 500;
+/// Webhooks one customer may have.
+const MAX_WEBHOOKS: i64 = 20;
+
+pub const CREATED: &str = "transaction.created";
+pub const UPDATED: &str = "transaction.updated";
+
+fn webhook_of(row: &bascule_store::sqlx::any::AnyRow) -> Result<WebhookJson, sqlx::Error> {
+    let created: i64 = row.try_get("created_at")?;
+    Ok(WebhookJson {
+        id: row.try_get("id")?,
+        account_id: row.try_get("account_id")?,
+        url: row.try_get("url")?,
+        created: time::OffsetDateTime::from_unix_timestamp(created)
+            .map(datetime)
+            .unwrap_or_default(),
+    })
+}
+
+impl PersonalApi {
+    /// An https URL with a host, no credentials, no fragment; outside the sandbox not a
+    /// loopback or private address literal (names resolving there are refused at delivery by
+    /// the push worker's resolver).
+    pub(crate) fn check_webhook_url(&self, raw: &str) -> Result<(), Error> {
+        let refuse = |m: &str| {
+            Error::BadRequest(vec![
+                bascule_http::ObErrorDetail::new(bascule_http::ObErrorCode::FieldInvalid, m)
+                    .at("url"),
+            ])
+        };
+        let url = url::Url::parse(raw).map_err(|_| refuse("url is not a URL"))?;
+        if url.scheme() != "https" {
+            return Err(refuse("url must be https"));
+        }
+        if !url.username().is_empty() || url.password().is_some() || url.fragment().is_some() {
+            return Err(refuse("url must not carry credentials or a fragment"));
+        }
+        if raw.len() > 500 {
+            return Err(refuse("url must be at most 500 characters"));
+        }
+        let local = match url.host() {
+            None => return Err(refuse("url has no host")),
+            Some(url::Host::Domain(d)) => {
+                let d = d.trim_end_matches('.').to_ascii_lowercase();
+                d == "localhost" || d.ends_with(".localhost")
+            }
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback() || ip.is_private() || ip.is_link_local(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback() || (ip.segments()[0] & 0xfe00) == 0xfc00,
+        };
+        if local && !self.config().sandbox {
+            return Err(refuse("url must not be a local or private address"));
+        }
+        Ok(())
+    }
+
+    /// Registers `url` for the customer's `account` → the webhook and its secret (shown once).
+    pub(crate) async fn add_webhook(
+        &self,
+        customer: &CustomerId,
+        account: &AccountId,
+        url: &str,
+    ) -> Result<(WebhookJson, String), Error> {
+        let count: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM personal_webhooks WHERE customer_id = $1")
+                .bind(customer.as_str())
+                .fetch_one(self.store().pool())
+                .await
+                .map_err(Error::internal)?;
+        if count >= MAX_WEBHOOKS {
+            return Err(Error::ClientError(axum::http::StatusCode::CONFLICT));
+        }
+        let secret = bascule_jose::webhooks::new_secret().map_err(Error::internal)?;
+        let now = self.now();
+        let webhook = WebhookJson {
+            id: format!("wh_{}", uuid::Uuid::new_v4().simple()),
+            account_id: account.to_string(),
+            url: url.to_owned(),
+            created: datetime(now),
+        };
+        self.store()
+            .write(
+                sqlx::query(
+                    "INSERT INTO personal_webhooks (id, customer_id, account_id, url, secret, \
+                     created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(webhook.id.as_str())
+                .bind(customer.as_str())
+                .bind(account.as_str())
+                .bind(url)
+                .bind(secret.as_str())
+                .bind(now.unix_timestamp()),
+            )
+            .await
+            .map_err(Error::internal)?;
+        Ok((webhook, secret))
+    }
+
+    pub(crate) async fn webhooks_of(
+        &self,
+        customer: &CustomerId,
+    ) -> Result<Vec<WebhookJson>, Error> {
+        sqlx::query(
+            "SELECT id, account_id, url, created_at FROM personal_webhooks \
+             WHERE customer_id = $1 ORDER BY created_at, id",
+        )
+        .bind(customer.as_str())
+        .fetch_all(self.store().pool())
+        .await
+        .map_err(Error::internal)?
+        .iter()
+        .map(webhook_of)
+        .collect::<Result<_, _>>()
+        .map_err(Error::internal)
+    }
+
+    /// Deletes the customer's webhook `id`; its undelivered messages are dropped with it.
+    pub(crate) async fn remove_webhook(
+        &self,
+        customer: &CustomerId,
+        id: &str,
+    ) -> Result<bool, Error> {
+        let mut tx = self.store().begin().await.map_err(Error::internal)?;
+        let removed = tx
+            .execute(
+                sqlx::query("DELETE FROM personal_webhooks WHERE id = $1 AND customer_id = $2")
+                    .bind(id)
+                    .bind(customer.as_str()),
+            )
+            .await
+            .map_err(Error::internal)?;
+        if removed > 0 {
+            tx.execute(
+                sqlx::query(
+                    "UPDATE event_outbox SET status = 'done', last_error = 'webhook deleted' \
+                     WHERE channel = $1 AND client_id = $2 AND status <> 'done'",
+                )
+                .bind(outbox::PERSONAL_WEBHOOK)
+                .bind(id),
+            )
+            .await
+            .map_err(Error::internal)?;
+        }
+        tx.commit().await.map_err(Error::internal)?;
+        Ok(removed > 0)
+    }
+
+    /// One round of the webhook feed job. Returns how many messages it wrote.
+    pub async fn follow_ledger(&self) -> Result<usize, PersonalError> {
+        let Some(after) = CURSOR.position(self.store(), self.core().as_ref()).await? else {
+            return Ok(0);
+        };
+        let changes = self.core().events_since(after, BATCH).await?;
+        let Some(last) = changes.last().map(|c| c.seq) else {
+            return Ok(0);
+        };
+        let relevant: Vec<_> = changes
+            .iter()
+            .filter(|c| {
+                matches!(
+                    c.kind,
+                    LedgerEventKind::TransactionPending | LedgerEventKind::TransactionBooked
+                ) && c.transaction_id.is_some()
+            })
+            .collect();
+        let accounts: BTreeSet<&str> = relevant.iter().map(|c| c.account_id.as_str()).collect();
+        let hooks = self.webhooks_on(&accounts).await?;
+        let mut messages = Vec::new();
+        if !hooks.is_empty() {
+            let ids: Vec<TransactionId> = relevant
+                .iter()
+                .filter(|c| hooks.contains_key(c.account_id.as_str()))
+                .filter_map(|c| c.transaction_id.clone())
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            let transactions: HashMap<String, _> = self
+                .core()
+                .transactions_by_id(&ids)
+                .await?
+                .into_iter()
+                .map(|t| (t.id.to_string(), t))
+                .collect();
+            let hooked: Vec<AccountId> = hooks
+                .keys()
+                .filter_map(|a| AccountId::parse(a.clone()).ok())
+                .collect();
+            let currencies: HashMap<String, _> = self
+                .core()
+                .accounts(&hooked)
+                .await?
+                .into_iter()
+                .map(|a| (a.id.to_string(), a.currency))
+                .collect();
+            let mut announced = self.announced(&ids).await?;
+            let now = self.now();
+            for change in &relevant {
+                let (Some(tid), Some(webhooks)) = (
+                    change.transaction_id.as_ref(),
+                    hooks.get(change.account_id.as_str()),
+                ) else {
+                    continue;
+                };
+                let (Some(t), Some(currency)) = (
+                    transactions.get(tid.as_str()),
+                    currencies.get(change.account_id.as_str()),
+                ) else {
+                    continue;
+                };
+                for (webhook, created_at) in webhooks {
+                    // A webhook hears of what happens from its creation on.
+                    if change.occurred_at.unix_timestamp() < *created_at {
+                        continue;
+                    }
+                    let key = (webhook.clone(), tid.to_string());
+                    let kind = if announced.contains(&key) {
+                        if change.kind != LedgerEventKind::TransactionBooked {
+                            continue;
+                        }
+                        UPDATED
+                    } else {
+                        CREATED
+                    };
+                    announced.insert(key);
+                    let payload = WebhookPayload {
+                        kind,
+                        timestamp: datetime(now),
+                        data: TransactionJson::of(t, *currency),
+                    };
+                    let body = serde_json::to_string(&payload).unwrap_or_default();
+                    messages.push((webhook.clone(), kind, tid.to_string(), body));
+                }
+            }
+        }
+        let now = self.now();
+        let mut tx = self.store().begin().await?;
+        for (webhook, kind, transaction, body) in &messages {
+            let id = format!("msg_{}", uuid::Uuid::new_v4().simple());
+            outbox::record_webhook_in(&mut tx, now, &id, webhook, kind, transaction, body).await?;
+        }
+        if !CURSOR.advance_in(&mut tx, after, last).await? {
+            // Another node took this batch: its messages are the ones that count.
+            return Ok(0);
+        }
+        tx.commit().await?;
+        Ok(messages.len())
+    }
+
+    /// The webhooks on each of `accounts`, with when each was made.
+    async fn webhooks_on(
+        &self,
+        accounts: &BTreeSet<&str>,
+    ) -> Result<BTreeMap<String, Vec<(String, i64)>>, PersonalError> {
+        let mut out: BTreeMap<String, Vec<(String, i64)>> = BTreeMap::new();
+        if accounts.is_empty() {
+            return Ok(out);
+        }
+        let placeholders: Vec<String> = (1..=accounts.len()).map(|i| format!("${i}")).collect();
+        // Placeholders only: the account ids are bound.
+        let sql = format!(
+            "SELECT id, account_id, created_at FROM personal_webhooks WHERE account_id IN ({}) \
+             ORDER BY id",
+            placeholders.join(", ")
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for a in accounts {
+            q = q.bind(*a);
+        }
+        for row in q.fetch_all(self.store().pool()).await? {
+            out.entry(row.try_get("account_id")?)
+                .or_default()
+                .push((row.try_get("id")?, row.try_get("created_at")?));
+        }
+        Ok(out)
+    }
+
+    /// (webhook, transaction) pairs already announced, among `transactions`.
+    async fn announced(
+        &self,
+        transactions: &[TransactionId],
+    ) -> Result<BTreeSet<(String, String)>, PersonalError> {
+        let mut out = BTreeSet::new();
+        if transactions.is_empty() {
+            return Ok(out);
+        }
+        let placeholders: Vec<String> = (2..transactions.len() + 2)
+            .map(|i| format!("${i}"))
+            .collect();
+        let sql = format!(
+            "SELECT client_id, resource_id FROM event_outbox WHERE channel = $1 \
+             AND resource_id IN ({})",
+            placeholders.join(", ")
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(outbox::PERSONAL_WEBHOOK);
+        for t in transactions {
+            q = q.bind(t.as_str());
+        }
+        for row in q.fetch_all(self.store().pool()).await? {
+            out.insert((row.try_get("client_id")?, row.try_get("resource_id")?));
+        }
+        Ok(out)
+    }
+}
