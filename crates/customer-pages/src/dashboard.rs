@@ -265,7 +265,7 @@ impl CustomerPages {
             .inner
             .authz
             .registrar()
-            .clients(&ids)
+            .clients(ids)
             .await
             .map_err(|e| PageError::Internal(e.to_string()))?
             .into_iter()
@@ -299,7 +299,7 @@ fn paused_because(reason: SuspensionReason) -> &'static str {
     }
 }
 
-fn group_of<'a>(groups: &'a mut Vec<TppGroup>, name: String) -> &'a mut TppGroup {
+fn group_of(groups: &mut Vec<TppGroup>, name: String) -> &mut TppGroup {
     let at = match groups.iter().position(|g| g.name == name) {
         Some(at) => at,
         None => {
