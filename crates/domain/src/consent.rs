@@ -341,11 +341,13 @@ mod tests {
         }
     }
 
-    #[test]
-    fn the_bank_suspends_account_access_90_days_after_the_last_strong_authentication() {
-        use time::macros::datetime;
-        let granted = datetime!(2026-01-05 09:00 UTC);
-        let consent = |kind| Consent {
+    /// A consent of `kind` authorised at `granted` for a year.
+    fn authorised_for_a_year(
+        kind: ConsentKind,
+        granted: OffsetDateTime,
+        bank_suspension: Option<BankSuspension>,
+    ) -> Consent {
+        Consent {
             id: ConsentId::parse("aac-1".to_owned()).unwrap(),
             kind,
             client_id: "tpp".into(),
@@ -356,9 +358,16 @@ mod tests {
             customer_id: None,
             accounts: Vec::new(),
             authorised_at: Some(granted),
-            bank_suspension: None,
+            bank_suspension,
             details: String::new(),
-        };
+        }
+    }
+
+    #[test]
+    fn the_bank_suspends_account_access_90_days_after_the_last_strong_authentication() {
+        use time::macros::datetime;
+        let granted = datetime!(2026-01-05 09:00 UTC);
+        let consent = |kind| authorised_for_a_year(kind, granted, None);
         let access = consent(ConsentKind::AccountAccess);
         let bank = Reauthentication::BankScaEvery90Days;
         let day = |n| granted + time::Duration::days(n);
@@ -382,20 +391,7 @@ mod tests {
             reason: SuspensionReason::JointHolderRequest,
             at: granted + time::Duration::days(3),
         });
-        let consent = |kind| Consent {
-            id: ConsentId::parse("aac-2".to_owned()).unwrap(),
-            kind,
-            client_id: "tpp".into(),
-            status: ConsentStatus::Authorised,
-            created_at: granted,
-            status_updated_at: granted,
-            expires_at: Some(granted + time::Duration::days(365)),
-            customer_id: None,
-            accounts: Vec::new(),
-            authorised_at: Some(granted),
-            bank_suspension: suspension,
-            details: String::new(),
-        };
+        let consent = |kind| authorised_for_a_year(kind, granted, suspension);
         let access = consent(ConsentKind::AccountAccess);
         let day = |n| granted + time::Duration::days(n);
         for policy in [

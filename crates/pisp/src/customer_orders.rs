@@ -21,7 +21,7 @@ use bascule_store::sqlx::{self, Row};
 use time::{Date, OffsetDateTime, Time};
 
 use crate::order::{Money, PaymentKind, ScheduledTerms, StandingOrderTerms};
-use crate::schedules::{OrderStatus, kind_column, order};
+use crate::schedules::{DomesticOrder, OrderStatus, kind_column, order};
 use crate::summary::every;
 use crate::{core_error, db_error};
 
@@ -85,78 +85,72 @@ pub async fn orders_in_force(
             scheduled.push(order::<ScheduledTerms>(row)?);
         }
     }
-    let debtors = |records: Vec<&AccountId>| {
-        let mut ids: Vec<AccountId> = records.into_iter().cloned().collect();
-        ids.sort_by(|a, b| a.as_str().cmp(b.as_str()));
-        ids.dedup();
-        ids
-    };
     let mut out = Vec::with_capacity(rows.len());
     if !standing.is_empty() {
-        let accounts = debtors(
-            standing
-                .iter()
-                .map(|o| &o.record.debtor_account_id)
-                .collect(),
+        let on_core = core.standing_orders(&debtors(&standing)).await;
+        let in_force =
+            |s: &StandingOrder| (s.status == ScheduleStatus::Active).then(|| s.id.to_string());
+        join(
+            standing,
+            on_core.map_err(core_error)?,
+            in_force,
+            &mut out,
+            |terms, core| Remaining::StandingOrder { terms, core },
         );
-        let on_core: HashMap<String, StandingOrder> = core
-            .standing_orders(&accounts)
-            .await
-            .map_err(core_error)?
-            .into_iter()
-            .filter(|s| s.status == ScheduleStatus::Active)
-            .map(|s| (s.id.as_str().to_owned(), s))
-            .collect();
-        for o in standing {
-            if let Some(core) = o.core_id.as_ref().and_then(|id| on_core.get(id)) {
-                out.push(OrderInForce {
-                    id: o.record.id,
-                    client_id: o.record.client_id,
-                    consent_id: o.record.consent_id,
-                    debtor_account_id: o.record.debtor_account_id,
-                    set_up_at: o.record.created_at,
-                    remaining: Remaining::StandingOrder {
-                        terms: o.record.terms,
-                        core: core.clone(),
-                    },
-                });
-            }
-        }
     }
     if !scheduled.is_empty() {
-        let accounts = debtors(
-            scheduled
-                .iter()
-                .map(|o| &o.record.debtor_account_id)
-                .collect(),
-        );
         // The core lists only scheduled payments not yet made.
-        let on_core: HashMap<String, ScheduledPayment> = core
-            .scheduled_payments(&accounts)
-            .await
-            .map_err(core_error)?
-            .into_iter()
-            .filter(|s| s.status == ScheduleStatus::Active)
-            .map(|s| (s.id.as_str().to_owned(), s))
-            .collect();
-        for o in scheduled {
-            if let Some(core) = o.core_id.as_ref().and_then(|id| on_core.get(id)) {
-                out.push(OrderInForce {
-                    id: o.record.id,
-                    client_id: o.record.client_id,
-                    consent_id: o.record.consent_id,
-                    debtor_account_id: o.record.debtor_account_id,
-                    set_up_at: o.record.created_at,
-                    remaining: Remaining::ScheduledPayment {
-                        terms: o.record.terms,
-                        core: core.clone(),
-                    },
-                });
-            }
-        }
+        let on_core = core.scheduled_payments(&debtors(&scheduled)).await;
+        let in_force =
+            |s: &ScheduledPayment| (s.status == ScheduleStatus::Active).then(|| s.id.to_string());
+        join(
+            scheduled,
+            on_core.map_err(core_error)?,
+            in_force,
+            &mut out,
+            |terms, core| Remaining::ScheduledPayment { terms, core },
+        );
     }
     out.sort_by_key(|o| o.set_up_at);
     Ok(out)
+}
+
+/// Every debtor account of `orders`, once each: what one core call is asked about.
+fn debtors<T>(orders: &[DomesticOrder<T>]) -> Vec<AccountId> {
+    let mut ids: Vec<AccountId> = orders
+        .iter()
+        .map(|o| o.record.debtor_account_id.clone())
+        .collect();
+    ids.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+    ids.dedup();
+    ids
+}
+
+/// Adds to `out` each order the core still has in force: `in_force` gives the core's id of a
+/// schedule still to pay, `None` for one finished.
+fn join<T, C>(
+    orders: Vec<DomesticOrder<T>>,
+    on_core: Vec<C>,
+    in_force: impl Fn(&C) -> Option<String>,
+    out: &mut Vec<OrderInForce>,
+    remaining: impl Fn(T, C) -> Remaining,
+) {
+    let mut on_core: HashMap<String, C> = on_core
+        .into_iter()
+        .filter_map(|c| in_force(&c).map(|id| (id, c)))
+        .collect();
+    for o in orders {
+        if let Some(core) = o.core_id.as_ref().and_then(|id| on_core.remove(id)) {
+            out.push(OrderInForce {
+                id: o.record.id,
+                client_id: o.record.client_id,
+                consent_id: o.record.consent_id,
+                debtor_account_id: o.record.debtor_account_id,
+                set_up_at: o.record.created_at,
+                remaining: remaining(o.record.terms, core),
+            });
+        }
+    }
 }
 
 fn on(day: Date) -> String {

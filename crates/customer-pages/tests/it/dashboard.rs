@@ -5,6 +5,7 @@
 
 use bascule_domain::{Clock, ConsentStatus, Reauthentication, SuspensionReason};
 use bascule_store::Backend;
+use bascule_testkit::api::Reply;
 use bascule_testkit::web::{Page, WebClient};
 use bascule_testkit::{BACKENDS, Tpp};
 use time::Duration;
@@ -166,10 +167,7 @@ async fn changing_the_accounts_keeps_the_consent_id_and_the_tpps_refresh_token()
             vec![g.bills.id.clone()]
         );
 
-        let again = bank.tpp.refresh(&bank.app, &refresh_token(&tokens)).await;
-        let reply = bank
-            .accounts_as(&bank.tpp, again["access_token"].as_str().unwrap())
-            .await;
+        let reply = read_after_refresh(&bank, &bank.tpp, &tokens).await;
         assert_eq!(reply.status, 200, "{:#}", reply.body);
         let seen = reply.body["Data"]["Account"].as_array().unwrap();
         assert_eq!(seen.len(), 1, "{seen:?}");
@@ -191,13 +189,7 @@ async fn at_day_90_the_bank_suspends_access_and_one_refresh_all_restores_every_c
             .await;
 
         bank.app.clock.advance(Duration::days(90));
-        let suspended = bank
-            .tpp
-            .refresh(&bank.app, &refresh_token(&first_tokens))
-            .await;
-        let reply = bank
-            .accounts_as(&bank.tpp, suspended["access_token"].as_str().unwrap())
-            .await;
+        let reply = read_after_refresh(&bank, &bank.tpp, &first_tokens).await;
         assert_eq!(reply.status, 403, "{:#}", reply.body);
         assert_eq!(reply.error_code(), "UK.OBIE.Reauthenticate");
         AIS.assert_valid("GET", "/accounts", &reply);
@@ -218,10 +210,7 @@ async fn at_day_90_the_bank_suspends_access_and_one_refresh_all_restores_every_c
             (&bank.tpp, &first_tokens, &first),
             (&other, &second_tokens, &second),
         ] {
-            let fresh = tpp.refresh(&bank.app, &refresh_token(tokens)).await;
-            let reply = bank
-                .accounts_as(tpp, fresh["access_token"].as_str().unwrap())
-                .await;
+            let reply = read_after_refresh(&bank, tpp, tokens).await;
             assert_eq!(reply.status, 200, "{:#}", reply.body);
             let c = bank.consent(consent).await;
             assert_eq!(c.id.as_str(), consent.as_str());
@@ -606,6 +595,20 @@ async fn standing_orders_and_scheduled_payments_show_what_remains_to_be_paid() {
     }
 }
 
+/// `GET /accounts` as `tpp` with an access token fresh from the refresh token in `tokens`.
+async fn read_after_refresh(bank: &Bank, tpp: &Tpp, tokens: &serde_json::Value) -> Reply {
+    let fresh = tpp.refresh(&bank.app, &refresh_token(tokens)).await;
+    bank.accounts_as(tpp, fresh["access_token"].as_str().unwrap())
+        .await
+}
+
+/// The bank suspends `consent` for `reason`.
+async fn suspend(bank: &Bank, consent: &str, reason: SuspensionReason) {
+    let id = bascule_domain::ConsentId::parse(consent.to_owned()).unwrap();
+    let consents = bank.app.state().authz.consents();
+    consents.suspend(&id, reason).await.unwrap();
+}
+
 /// The part of the connections page under the TPP `name`'s heading.
 fn section<'a>(page: &'a Page, name: &str) -> &'a str {
     let start = page
@@ -652,20 +655,9 @@ async fn a_connection_the_bank_suspends_comes_back_with_one_refresh_and_keeps_it
             .assert_says("Nothing to refresh");
 
         bank.app.clock.advance(Duration::days(10));
-        let consents = bank.app.state().authz.consents();
-        let id = bascule_domain::ConsentId::parse(paused.clone()).unwrap();
-        consents
-            .suspend(&id, SuspensionReason::SecurityEvent)
-            .await
-            .unwrap();
+        suspend(&bank, &paused, SuspensionReason::SecurityEvent).await;
 
-        let fresh = bank
-            .tpp
-            .refresh(&bank.app, &refresh_token(&paused_tokens))
-            .await;
-        let reply = bank
-            .accounts_as(&bank.tpp, fresh["access_token"].as_str().unwrap())
-            .await;
+        let reply = read_after_refresh(&bank, &bank.tpp, &paused_tokens).await;
         assert_eq!(reply.status, 403, "{:#}", reply.body);
         assert_eq!(reply.error_code(), "UK.OBIE.Reauthenticate");
         AIS.assert_valid("GET", "/accounts", &reply);
@@ -673,10 +665,7 @@ async fn a_connection_the_bank_suspends_comes_back_with_one_refresh_and_keeps_it
         assert_eq!(held.status, ConsentStatus::Authorised);
         assert_eq!(held.expires_at, expires_at);
         // The other TPP's connection carries on.
-        let theirs = other.refresh(&bank.app, &refresh_token(&kept_tokens)).await;
-        let reply = bank
-            .accounts_as(&other, theirs["access_token"].as_str().unwrap())
-            .await;
+        let reply = read_after_refresh(&bank, &other, &kept_tokens).await;
         assert_eq!(reply.status, 200, "{:#}", reply.body);
 
         // Ten days on, the app's session has ended: Grace signs in again.
@@ -701,13 +690,7 @@ async fn a_connection_the_bank_suspends_comes_back_with_one_refresh_and_keeps_it
         done.assert_says("Budget Buddy Ltd app can carry on using your connection");
 
         // The same refresh token and ConsentId, the TPP's ExpirationDateTime unchanged.
-        let again = bank
-            .tpp
-            .refresh(&bank.app, &refresh_token(&paused_tokens))
-            .await;
-        let reply = bank
-            .accounts_as(&bank.tpp, again["access_token"].as_str().unwrap())
-            .await;
+        let reply = read_after_refresh(&bank, &bank.tpp, &paused_tokens).await;
         assert_eq!(reply.status, 200, "{:#}", reply.body);
         let held = bank.consent(&paused).await;
         assert_eq!(held.id.as_str(), paused.as_str());
@@ -729,18 +712,8 @@ async fn under_the_90_day_rule_the_banks_own_suspension_works_too() {
             .connect(&bank.tpp, None, std::slice::from_ref(&g.everyday.id))
             .await;
         bank.app.clock.advance(Duration::days(5));
-        let id = bascule_domain::ConsentId::parse(consent.clone()).unwrap();
-        bank.app
-            .state()
-            .authz
-            .consents()
-            .suspend(&id, SuspensionReason::JointHolderRequest)
-            .await
-            .unwrap();
-        let fresh = bank.tpp.refresh(&bank.app, &refresh_token(&tokens)).await;
-        let reply = bank
-            .accounts_as(&bank.tpp, fresh["access_token"].as_str().unwrap())
-            .await;
+        suspend(&bank, &consent, SuspensionReason::JointHolderRequest).await;
+        let reply = read_after_refresh(&bank, &bank.tpp, &tokens).await;
         assert_eq!(reply.status, 403, "{:#}", reply.body);
         assert_eq!(reply.error_code(), "UK.OBIE.Reauthenticate");
 
@@ -755,10 +728,7 @@ async fn under_the_90_day_rule_the_banks_own_suspension_works_too() {
         )
         .await;
         done.assert_says("Refreshed");
-        let again = bank.tpp.refresh(&bank.app, &refresh_token(&tokens)).await;
-        let reply = bank
-            .accounts_as(&bank.tpp, again["access_token"].as_str().unwrap())
-            .await;
+        let reply = read_after_refresh(&bank, &bank.tpp, &tokens).await;
         assert_eq!(reply.status, 200, "{:#}", reply.body);
         // The refresh was also the strong authentication: the next 90 days start now.
         let held = bank.consent(&consent).await;
