@@ -49,6 +49,7 @@ mod tests {
             customer_id: None,
             accounts: vec![],
             authorised_at: authorised.then_some(at),
+            bank_suspension: None,
             details: String::new(),
         }
     }

@@ -25,8 +25,9 @@ pub enum TokenCheckError {
     WrongCertificate,
     #[error("the token's consent is no longer usable")]
     ConsentNotUsable,
-    /// The bank's 90-day rule: the customer must authenticate again before the consent gives
-    /// access again (RW §403; U028).
+    /// The bank suspended the consent (its 90-day rule, or its own suspension for a security
+    /// event or a joint holder's request): the customer must authenticate again before the
+    /// consent gives access again (RW §403; U028).
     #[error("The customer must authenticate again with the bank before this consent gives access")]
     Reauthenticate,
 }

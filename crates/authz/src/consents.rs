@@ -7,8 +7,8 @@
 use std::sync::Arc;
 
 use bascule_domain::{
-    AccountId, Clock, Consent, ConsentEvent, ConsentId, ConsentKind, ConsentStatus, CustomerId,
-    RandomIds,
+    AccountId, BankSuspension, Clock, Consent, ConsentEvent, ConsentId, ConsentKind, ConsentStatus,
+    CustomerId, RandomIds, SuspensionReason,
 };
 use bascule_http::{Error, ObErrorCode};
 use bascule_store::sqlx::{self, Any, Row, any::AnyArguments, any::AnyRow, query::Query};
@@ -222,6 +222,17 @@ fn consent(row: &AnyRow) -> Result<Consent, ConsentError> {
             .try_get::<Option<i64>, _>("authorised_at")?
             .map(ts)
             .transpose()?,
+        bank_suspension: match (
+            row.try_get::<Option<String>, _>("suspended_reason")?,
+            row.try_get::<Option<i64>, _>("suspended_at")?,
+        ) {
+            (Some(reason), Some(at)) => Some(BankSuspension {
+                reason: SuspensionReason::parse(&reason)
+                    .ok_or_else(|| corrupt("suspension reason"))?,
+                at: ts(at)?,
+            }),
+            _ => None,
+        },
         details: row.try_get("details")?,
     })
 }
@@ -280,6 +291,7 @@ impl ConsentStore {
             customer_id: None,
             accounts: Vec::new(),
             authorised_at: None,
+            bank_suspension: None,
             details: new.details,
         }
     }
@@ -517,6 +529,47 @@ impl ConsentStore {
             .await
     }
 
+    /// The bank suspends an authorised, unexpired account-access consent for `reason` until the
+    /// customer authenticates again (the dashboard's refresh lifts it). Nothing else changes:
+    /// status, id, tokens and `ExpirationDateTime` stay, so the TPP's refresh token works again
+    /// afterwards. Suspending a suspended consent records the newer reason and time. Another
+    /// kind is WrongKind (a payment order or a funds check is not account access); a closed or
+    /// lapsed consent is WrongStatus.
+    pub async fn suspend(&self, id: &ConsentId, reason: SuspensionReason) -> Outcome<Consent> {
+        let now = self.clock.now();
+        self.in_own_tx(async |tx| {
+            let current = self.stored_in(tx, id).await?;
+            if current.kind != ConsentKind::AccountAccess {
+                return Err(ConsentError::WrongKind { kind: current.kind });
+            }
+            if lapsed(&current, now) {
+                return Err(ConsentError::WrongStatus {
+                    status: ConsentStatus::Expired,
+                });
+            }
+            let changed = tx
+                .execute(
+                    sqlx::query(
+                        "UPDATE consents SET suspended_reason = $1, suspended_at = $2 \
+                         WHERE id = $3 AND status = $4",
+                    )
+                    .bind(reason.as_str())
+                    .bind(now.unix_timestamp())
+                    .bind(id.as_str())
+                    .bind(ConsentStatus::Authorised.as_str()),
+                )
+                .await?;
+            if changed != 1 {
+                return Err(ConsentError::WrongStatus {
+                    status: current.status,
+                });
+            }
+            tracing::info!(consent_id = %id, reason = reason.as_str(), "the bank suspended a consent");
+            self.stored_in(tx, id).await
+        })
+        .await
+    }
+
     /// Revokes the consent and, in the same transaction, every token tied to it. A consent
     /// already closed (or past its expiry, which is then recorded) only loses its tokens.
     pub async fn revoke(&self, id: &ConsentId, by: RevokedBy) -> Outcome<Revocation> {
@@ -627,9 +680,11 @@ impl ConsentStore {
             }
             Some((customer, accounts)) => {
                 tx.execute(
+                    // The customer's strong authentication lifts a suspension by the bank.
                     sqlx::query(
                         "UPDATE consents SET status = $1, status_updated_at = $2, \
-                         customer_id = $3, accounts = $4, authorised_at = $5 \
+                         customer_id = $3, accounts = $4, authorised_at = $5, \
+                         suspended_reason = NULL, suspended_at = NULL \
                          WHERE id = $6 AND status = $7",
                     )
                     .bind(next.as_str())

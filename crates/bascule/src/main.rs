@@ -10,13 +10,13 @@ use bascule_authz::RevokedBy;
 use bascule_demo::{self as demo, DemoOptions};
 use bascule_directory::{Directory, EnrolRequest, Role};
 use bascule_domain::{Clock, SortCode, SystemClock};
-use bascule_domain::{CustomerId, RandomIds};
+use bascule_domain::{ConsentId, CustomerId, RandomIds, SuspensionReason};
 use bascule_server::{Config, LogFormat, telemetry};
 use bascule_store::{Store, StoreOptions};
 use bascule_tls::{CertificateAuthority, RevokedCertificates};
 use bascule_tpp::oauth::{AuthorizationResponse, ClientAuth, RequestObject};
 use bascule_tpp::{RegistrationRequest, TokenEndpointAuthMethod, TppClient, TppFiles};
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
 #[command(
@@ -77,7 +77,7 @@ enum Command {
         command: TppCommand,
     },
     /// The bank's operations on the configured database: a customer's connections, revoking
-    /// every consent of a TPP, the reminder job.
+    /// every consent of a TPP, suspending one connection, the reminder job.
     Admin {
         /// The bank's configuration; `--data-dir` alone points at a demo's data directory.
         #[arg(long, global = true)]
@@ -147,8 +147,35 @@ enum AdminCommand {
         #[arg(long)]
         client_id: String,
     },
+    /// Suspend one account-access connection until the customer refreshes it in the app (the
+    /// TPP gets 403 UK.OBIE.Reauthenticate meanwhile); the consent keeps its id, its status and
+    /// its ExpirationDateTime.
+    Suspend {
+        #[arg(long)]
+        consent: String,
+        #[arg(long, value_enum)]
+        reason: Reason,
+    },
     /// Run the reminder job now (idempotent: reminders already sent are not sent again).
     SendReminders,
+}
+
+/// Why the bank suspends a connection.
+#[derive(Clone, Copy, ValueEnum)]
+enum Reason {
+    /// Something suspicious: fraud, a compromised device or credentials.
+    SecurityEvent,
+    /// A joint holder of a shared account asked the bank to stop the sharing.
+    JointHolder,
+}
+
+impl From<Reason> for SuspensionReason {
+    fn from(r: Reason) -> Self {
+        match r {
+            Reason::SecurityEvent => SuspensionReason::SecurityEvent,
+            Reason::JointHolder => SuspensionReason::JointHolderRequest,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -635,7 +662,16 @@ async fn admin(
             let now = clock.now();
             println!("consent_id\ttpp\tclient_id\tkind\tstatus\tgranted\taccess_ends\taccounts");
             for c in &all {
-                let status = if policy.suspended_at(c, now) {
+                let status = if let Some(s) = c
+                    .suspended_by_bank()
+                    .filter(|_| policy.suspended_at(c, now))
+                {
+                    format!(
+                        "Authorised (suspended by the bank: {}, since {}; until the customer refreshes)",
+                        s.reason,
+                        s.at.date()
+                    )
+                } else if policy.suspended_at(c, now) {
                     "Authorised (suspended until the customer refreshes)".to_owned()
                 } else {
                     c.status.to_string()
@@ -668,6 +704,17 @@ async fn admin(
             println!(
                 "{client_id}: {revoked} consents revoked now ({} already closed), {tokens} tokens revoked",
                 done.len() - revoked
+            );
+        }
+        AdminCommand::Suspend { consent, reason } => {
+            let id = ConsentId::parse(consent)?;
+            let reason = SuspensionReason::from(reason);
+            let c = consents.suspend(&id, reason).await?;
+            println!(
+                "{}: suspended by the bank ({reason}); the TPP gets 403 UK.OBIE.Reauthenticate \
+                 until the customer refreshes it in the app (access ends {})",
+                c.id.as_str(),
+                day(c.expires_at)
             );
         }
         AdminCommand::SendReminders => {

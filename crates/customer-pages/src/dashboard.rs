@@ -3,8 +3,11 @@
 //! dates and status; revoke (with a confirmation step and the CEG's advice), change the
 //! accounts shared, and refresh — one connection or all due ones with one passcode, each
 //! re-authorised on its own ConsentId so the TPP's refresh token carries on. Whether and when a
-//! connection is suspended is the authorisation server's rule (`Reauthentication`); these
-//! pages only show it.
+//! connection is suspended — the 90-day rule, or the bank's own suspension for a security event
+//! or a joint holder's request — is the domain's rule (`Reauthentication::suspended_at`); these
+//! pages only show it. Standing orders and scheduled payments TPPs set up are listed with their
+//! TPP and what is left to pay (`bascule_pisp::customer_orders`); they are shown, not changed
+//! here.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -15,7 +18,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use bascule_authz::{Authorisation, RevokedBy};
 use bascule_domain::{
-    AccountId, Consent, ConsentKind, ConsentStatus, CustomerId, Reauthentication,
+    AccountId, Consent, ConsentKind, ConsentStatus, CustomerId, Reauthentication, SuspensionReason,
 };
 use time::OffsetDateTime;
 
@@ -23,7 +26,7 @@ use crate::app::account_label;
 use crate::limits::Target;
 use crate::pages::{
     AccountOption, Action, AnswerView, ChangeAccounts, ConnectionView, Connections, Message,
-    Refresh, RevokeConfirm, SummaryView, TppGroup, clock_time, render,
+    PaymentView, Refresh, RevokeConfirm, SummaryView, TppGroup, clock_time, render,
 };
 use crate::reminders::REMINDER_NOTICE;
 use crate::session::{Browser, FormFields};
@@ -68,14 +71,17 @@ impl CustomerPages {
             .ok_or_else(not_found)
     }
 
-    /// Whether the customer can refresh the connection at `now`: account access the bank
-    /// suspends under its 90-day rule, suspended now or within the reminder notice. Under
-    /// `tpp_reconfirms` the bank never suspends, so there is nothing to refresh.
+    /// Whether the customer can refresh the connection at `now`: account access the bank has
+    /// suspended (its 90-day rule or its own suspension), or will suspend under its 90-day
+    /// rule within the reminder notice. Under `tpp_reconfirms` only the bank's own suspension
+    /// is ever refreshed: the TPP reconfirms everything else.
     fn refreshable(&self, c: &Consent, now: OffsetDateTime) -> bool {
-        self.policy()
-            .due_at(c)
-            .is_some_and(|due| now >= due - REMINDER_NOTICE)
-            && c.expires_at.is_none_or(|e| now < e)
+        let policy = self.policy();
+        policy.suspended_at(c, now)
+            || (policy
+                .due_at(c)
+                .is_some_and(|due| now >= due - REMINDER_NOTICE)
+                && c.expires_at.is_none_or(|e| now < e))
     }
 
     /// The signed-in customer and their connection `id` (`page` is where sign-in returns).
@@ -126,7 +132,10 @@ impl CustomerPages {
             (_, Some(expiry)) => Some(("Active until".to_owned(), day(expiry))),
             _ => None,
         };
-        let status = if suspended {
+        let by_bank = c.suspended_by_bank().filter(|_| suspended);
+        let status = if by_bank.is_some() {
+            "Paused by the bank: refresh to continue"
+        } else if suspended {
             "Paused: refresh to continue"
         } else if self.refreshable(c, now) {
             "Active: refresh soon"
@@ -150,6 +159,7 @@ impl CustomerPages {
             ends,
             status: status.into(),
             suspended,
+            paused_because: by_bank.map(|s| paused_because(s.reason)),
             refreshable: self.refreshable(c, now),
             accounts_changeable: c.kind == ConsentKind::AccountAccess,
             answers: (c.kind == ConsentKind::FundsConfirmation).then(|| {
@@ -246,11 +256,16 @@ impl CustomerPages {
 
     async fn tpp_names(&self, consents: &[&Consent]) -> Result<HashMap<String, String>, PageError> {
         let ids: Vec<&str> = consents.iter().map(|c| c.client_id.as_str()).collect();
+        self.client_names(&ids).await
+    }
+
+    /// Each client's name as the customer knows it (one lookup for them all).
+    async fn client_names(&self, ids: &[&str]) -> Result<HashMap<String, String>, PageError> {
         Ok(self
             .inner
             .authz
             .registrar()
-            .clients(&ids)
+            .clients(ids)
             .await
             .map_err(|e| PageError::Internal(e.to_string()))?
             .into_iter()
@@ -260,10 +275,43 @@ impl CustomerPages {
 }
 
 fn name_of(names: &HashMap<String, String>, c: &Consent) -> String {
+    client_name(names, &c.client_id)
+}
+
+fn client_name(names: &HashMap<String, String>, client_id: &str) -> String {
     names
-        .get(&c.client_id)
+        .get(client_id)
         .cloned()
         .unwrap_or_else(|| "An app no longer registered".into())
+}
+
+/// Why the bank paused a connection, as the customer reads it.
+fn paused_because(reason: SuspensionReason) -> &'static str {
+    match reason {
+        SuspensionReason::SecurityEvent => {
+            "We paused it to keep your accounts safe after a security check. Refresh it if you \
+             still want this app to see your accounts."
+        }
+        SuspensionReason::JointHolderRequest => {
+            "We paused it because someone who holds a shared account with you asked us to. \
+             Refresh it if you still want this app to see your accounts."
+        }
+    }
+}
+
+fn group_of(groups: &mut Vec<TppGroup>, name: String) -> &mut TppGroup {
+    let at = match groups.iter().position(|g| g.name == name) {
+        Some(at) => at,
+        None => {
+            groups.push(TppGroup {
+                name,
+                connections: Vec::new(),
+                payments: Vec::new(),
+            });
+            groups.len() - 1
+        }
+    };
+    &mut groups[at]
 }
 
 pub(crate) async fn list(
@@ -286,9 +334,19 @@ pub(crate) async fn list(
             (&a.id, text)
         })
         .collect();
-    let names = pages
-        .tpp_names(&connections.iter().collect::<Vec<_>>())
-        .await?;
+    let orders = bascule_pisp::customer_orders::orders_in_force(
+        &pages.inner.store,
+        pages.inner.core_banking.as_ref(),
+        &customer,
+    )
+    .await
+    .map_err(|e| PageError::Internal(format!("reading payment orders: {e:?}")))?;
+    let clients: Vec<&str> = connections
+        .iter()
+        .map(|c| c.client_id.as_str())
+        .chain(orders.iter().map(|o| o.client_id.as_str()))
+        .collect();
+    let names = pages.client_names(&clients).await?;
     let usage = pages
         .inner
         .authz
@@ -304,15 +362,26 @@ pub(crate) async fn list(
     };
     let mut groups: Vec<TppGroup> = Vec::new();
     for c in &connections {
-        let name = name_of(&names, c);
         let view = pages.view(c, &labels, &answers, &usage, now)?;
-        match groups.iter_mut().find(|g| g.name == name) {
-            Some(g) => g.connections.push(view),
-            None => groups.push(TppGroup {
-                name,
-                connections: vec![view],
-            }),
-        }
+        group_of(&mut groups, name_of(&names, c))
+            .connections
+            .push(view);
+    }
+    for o in &orders {
+        let described = o.describe();
+        let view = PaymentView {
+            id: o.id.clone(),
+            title: described.title,
+            status: described.status,
+            from: labels
+                .get(&o.debtor_account_id)
+                .cloned()
+                .unwrap_or_else(|| "A closed account".into()),
+            facts: described.facts,
+        };
+        group_of(&mut groups, client_name(&names, &o.client_id))
+            .payments
+            .push(view);
     }
     groups.sort_by_key(|g| g.name.to_lowercase());
     let refresh_all = connections

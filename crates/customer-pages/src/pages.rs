@@ -242,6 +242,8 @@ pub(crate) struct ConnectionView {
     pub ends: Option<(String, String)>,
     pub status: String,
     pub suspended: bool,
+    /// Why the bank itself paused the connection, in plain words.
+    pub paused_because: Option<&'static str>,
     pub refreshable: bool,
     pub accounts_changeable: bool,
     /// A funds-confirmation connection: every answer the bank gave its TPP, newest first.
@@ -260,11 +262,24 @@ pub(crate) struct AnswerView {
     pub answer: &'static str,
 }
 
+/// A standing order or scheduled payment a TPP set up that still has payments to make.
+#[derive(Debug, Clone)]
+pub(crate) struct PaymentView {
+    /// The order's id (for the heading's anchor).
+    pub id: String,
+    pub title: String,
+    pub status: &'static str,
+    /// The paying account, as the customer knows it.
+    pub from: String,
+    pub facts: Vec<(&'static str, String)>,
+}
+
 /// A TPP's connections.
 #[derive(Debug, Clone)]
 pub(crate) struct TppGroup {
     pub name: String,
     pub connections: Vec<ConnectionView>,
+    pub payments: Vec<PaymentView>,
 }
 
 #[derive(Template)]

@@ -169,13 +169,65 @@ pub struct Consent {
     pub accounts: Vec<AccountId>,
     /// When the customer strongly authenticated to authorise it.
     pub authorised_at: Option<OffsetDateTime>,
+    /// Set when the bank itself suspended the consent's access until the customer
+    /// authenticates again (see [`BankSuspension`]); cleared by that authentication.
+    pub bank_suspension: Option<BankSuspension>,
     pub details: String,
+}
+
+/// Why the bank itself suspended account access, whatever its reauthentication policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SuspensionReason {
+    /// The bank saw something suspicious (fraud, a compromised device or credentials).
+    SecurityEvent,
+    /// A joint holder of a shared account asked the bank to stop the sharing.
+    JointHolderRequest,
+}
+
+impl SuspensionReason {
+    pub const ALL: [SuspensionReason; 2] = [Self::SecurityEvent, Self::JointHolderRequest];
+
+    /// The stored name, which is also the operator's (`bascule admin suspend --reason`).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::SecurityEvent => "security-event",
+            Self::JointHolderRequest => "joint-holder",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == raw)
+    }
+}
+
+impl fmt::Display for SuspensionReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The bank suspended an authorised account-access consent (CEG: a security event, a joint
+/// holder's request). Unlike the 90-day rule this is a decision, so it is stored; the consent
+/// keeps its id, its status (`Authorised`) and its `ExpirationDateTime`, and the customer's
+/// next strong authentication on it (the dashboard's refresh) lifts it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BankSuspension {
+    pub reason: SuspensionReason,
+    pub at: OffsetDateTime,
 }
 
 impl Consent {
     /// Whether the consent gives access at `now`: authorised and not past its expiry.
     pub fn is_usable_at(&self, now: OffsetDateTime) -> bool {
         self.status == ConsentStatus::Authorised && self.expires_at.is_none_or(|e| now < e)
+    }
+
+    /// The bank's own suspension, where it applies: only account access is ever suspended
+    /// (a stored suspension on another kind would be a bug, and is not honoured).
+    pub fn suspended_by_bank(&self) -> Option<&BankSuspension> {
+        self.bank_suspension
+            .as_ref()
+            .filter(|_| self.kind == ConsentKind::AccountAccess)
     }
 }
 
@@ -189,6 +241,9 @@ impl Consent {
 ///   second write and every node agrees.
 /// - [`Self::TppReconfirms`] (UK SCA-RTS Art. 10A, since 2022): the bank never suspends at 90
 ///   days; the AISP reconfirms with the customer, and access ends at `ExpirationDateTime` only.
+///
+/// Under either policy the bank may also suspend account access itself ([`BankSuspension`]);
+/// [`Self::suspended_at`] is the one answer to "does this consent give access now".
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
 )]
@@ -224,9 +279,11 @@ impl Reauthentication {
     }
 
     /// Whether the bank suspends the (authorised, unexpired) consent's access at `now` until
-    /// the customer authenticates again.
+    /// the customer authenticates again: the 90-day rule, or the bank's own suspension.
     pub fn suspended_at(&self, consent: &Consent, now: OffsetDateTime) -> bool {
-        consent.is_usable_at(now) && self.due_at(consent).is_some_and(|due| now >= due)
+        consent.is_usable_at(now)
+            && (self.due_at(consent).is_some_and(|due| now >= due)
+                || consent.suspended_by_bank().is_some())
     }
 
     /// When access stops unless something is done: the reauthentication due date or the
@@ -284,11 +341,13 @@ mod tests {
         }
     }
 
-    #[test]
-    fn the_bank_suspends_account_access_90_days_after_the_last_strong_authentication() {
-        use time::macros::datetime;
-        let granted = datetime!(2026-01-05 09:00 UTC);
-        let consent = |kind| Consent {
+    /// A consent of `kind` authorised at `granted` for a year.
+    fn authorised_for_a_year(
+        kind: ConsentKind,
+        granted: OffsetDateTime,
+        bank_suspension: Option<BankSuspension>,
+    ) -> Consent {
+        Consent {
             id: ConsentId::parse("aac-1".to_owned()).unwrap(),
             kind,
             client_id: "tpp".into(),
@@ -299,8 +358,16 @@ mod tests {
             customer_id: None,
             accounts: Vec::new(),
             authorised_at: Some(granted),
+            bank_suspension,
             details: String::new(),
-        };
+        }
+    }
+
+    #[test]
+    fn the_bank_suspends_account_access_90_days_after_the_last_strong_authentication() {
+        use time::macros::datetime;
+        let granted = datetime!(2026-01-05 09:00 UTC);
+        let consent = |kind| authorised_for_a_year(kind, granted, None);
         let access = consent(ConsentKind::AccountAccess);
         let bank = Reauthentication::BankScaEvery90Days;
         let day = |n| granted + time::Duration::days(n);
@@ -314,5 +381,33 @@ mod tests {
         let funds = consent(ConsentKind::FundsConfirmation);
         assert!(!bank.suspended_at(&funds, day(200)));
         assert_eq!(bank.access_ends_at(&funds), Some(day(365)));
+    }
+
+    #[test]
+    fn the_banks_own_suspension_holds_under_either_policy_for_account_access_only() {
+        use time::macros::datetime;
+        let granted = datetime!(2026-01-05 09:00 UTC);
+        let suspension = Some(BankSuspension {
+            reason: SuspensionReason::JointHolderRequest,
+            at: granted + time::Duration::days(3),
+        });
+        let consent = |kind| authorised_for_a_year(kind, granted, suspension);
+        let access = consent(ConsentKind::AccountAccess);
+        let day = |n| granted + time::Duration::days(n);
+        for policy in [
+            Reauthentication::TppReconfirms,
+            Reauthentication::BankScaEvery90Days,
+        ] {
+            assert!(policy.suspended_at(&access, day(4)), "{policy:?}");
+            // Past its expiry the consent gives no access at all: nothing left to suspend.
+            assert!(!policy.suspended_at(&access, day(365)), "{policy:?}");
+            assert!(!policy.suspended_at(&consent(ConsentKind::FundsConfirmation), day(4)));
+        }
+        // The suspension does not move when access ends.
+        let tpp = Reauthentication::TppReconfirms;
+        assert_eq!(tpp.access_ends_at(&access), Some(day(365)));
+        for reason in SuspensionReason::ALL {
+            assert_eq!(SuspensionReason::parse(reason.as_str()), Some(reason));
+        }
     }
 }

@@ -20,8 +20,8 @@ pub use account::{
 };
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use consent::{
-    Consent, ConsentEvent, ConsentKind, ConsentStatus, InvalidTransition, Reauthentication,
-    SCA_VALIDITY,
+    BankSuspension, Consent, ConsentEvent, ConsentKind, ConsentStatus, InvalidTransition,
+    Reauthentication, SCA_VALIDITY, SuspensionReason,
 };
 pub use customer::{Customer, PostalAddress};
 pub use ids::{

@@ -158,6 +158,30 @@ pub struct StandingOrder {
     pub status: ScheduleStatus,
 }
 
+impl StandingOrder {
+    /// How many payments are still to be made: every due day from the next payment to the
+    /// final one, as the core pays them (`None`: the order has no end date). An order no longer
+    /// in force has none left.
+    pub fn payments_left(&self) -> Option<u32> {
+        let (Some(next), ScheduleStatus::Active) = (self.next_payment_on, self.status) else {
+            return Some(0);
+        };
+        let last = self.final_payment_on?;
+        let mut left = 0;
+        let mut day = next;
+        while day <= last {
+            left += 1;
+            let following = self.frequency.next_after(day);
+            // At the calendar's end `next_after` cannot move on.
+            if following <= day {
+                break;
+            }
+            day = following;
+        }
+        Some(left)
+    }
+}
+
 /// A direct debit mandate is active or not, in the same two states (and the same words) as a
 /// standing order.
 pub type MandateStatus = ScheduleStatus;
@@ -275,6 +299,44 @@ pub struct Offer {
 mod tests {
     use super::*;
     use time::macros::date;
+
+    #[test]
+    fn a_standing_order_counts_the_payments_it_has_left() {
+        let mut so = StandingOrder {
+            id: StandingOrderId::parse("so-1".to_owned()).unwrap(),
+            account_id: AccountId::parse("acc-1".to_owned()).unwrap(),
+            frequency: Frequency::Monthly { months: 1, day: 15 },
+            reference: "RENT".into(),
+            creditor_name: "Alan Turing".into(),
+            creditor: SortCodeAccountNumber::parse("04999900000002").unwrap(),
+            amount: Pence(1000),
+            first_payment_on: date!(2026 - 01 - 15),
+            next_payment_on: Some(date!(2026 - 01 - 15)),
+            last_payment_on: None,
+            final_payment_on: Some(date!(2026 - 03 - 15)),
+            status: ScheduleStatus::Active,
+        };
+        assert_eq!(so.payments_left(), Some(3));
+        so.next_payment_on = Some(date!(2026 - 03 - 15));
+        assert_eq!(so.payments_left(), Some(1));
+        so.final_payment_on = None;
+        assert_eq!(so.payments_left(), None, "no end date");
+        so.status = ScheduleStatus::Inactive;
+        so.next_payment_on = None;
+        assert_eq!(so.payments_left(), Some(0));
+        // Every day up to the calendar's last day ends.
+        let last = so.clone();
+        let mut daily = StandingOrder {
+            frequency: Frequency::EveryDay,
+            next_payment_on: Some(Date::MAX),
+            final_payment_on: Some(Date::MAX),
+            status: ScheduleStatus::Active,
+            ..last
+        };
+        assert_eq!(daily.payments_left(), Some(1));
+        daily.next_payment_on = Some(Date::MAX - Duration::days(1));
+        assert_eq!(daily.payments_left(), Some(2));
+    }
 
     #[test]
     fn offer_kinds_round_trip() {

@@ -27,6 +27,8 @@
 //!   pipeline.rs          one create → replay → settle → recover pipeline for every kind:
 //!                        consent checks, the idempotent create whose transaction also consumes
 //!                        the consent, lookup for a client, recovery; a `Step` per kind
+//!   customer_orders.rs   the customer's standing orders and scheduled payments still to pay,
+//!                        with the core's schedule, in plain words (the bank's dashboard)
 //!   consents.rs          the payments scope, a consent's debtor account, the funds check
 //!                        (lookups and token rules: the consent service in bascule-authz)
 //!   initiation.rs        the v3.1.11 domestic `Initiation`/`Risk` (serde, strict) and their
@@ -68,6 +70,7 @@
 //! bank's organisation id, `tan` = [`jws::JwsConfig::bank_tan`].
 
 pub mod consents;
+pub mod customer_orders;
 use bascule_http::ob_headers as headers;
 pub mod idempotency;
 pub mod initiation;

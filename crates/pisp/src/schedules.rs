@@ -62,7 +62,7 @@ impl OrderStatus {
 }
 
 /// The `kind` column of `pisp_domestic_schedules`.
-fn kind_column(kind: PaymentKind) -> &'static str {
+pub(crate) fn kind_column(kind: PaymentKind) -> &'static str {
     match kind {
         PaymentKind::StandingOrder => "StandingOrder",
         PaymentKind::Scheduled | PaymentKind::Domestic => "ScheduledPayment",
@@ -88,7 +88,7 @@ impl<T: Terms> Stored for DomesticOrder<T> {
     }
 }
 
-fn order<T: Terms>(row: &AnyRow) -> Result<DomesticOrder<T>, Error> {
+pub(crate) fn order<T: Terms>(row: &AnyRow) -> Result<DomesticOrder<T>, Error> {
     let get = |e: sqlx::Error| Error::internal(e);
     let status: String = row.try_get("status").map_err(get)?;
     Ok(DomesticOrder {

@@ -32,7 +32,7 @@ fn transfer(t: &Transfer, reference: Option<&str>, when: String) -> PaymentSumma
     }
 }
 
-fn every(frequency: &str) -> String {
+pub(crate) fn every(frequency: &str) -> String {
     match Frequency::parse(frequency) {
         Ok(Frequency::EveryDay) => "Every day".into(),
         Ok(Frequency::Weekly { weeks: 1, weekday }) => format!("Every week on {weekday}"),

@@ -1,5 +1,6 @@
 //! `bascule admin` against a running bank's database: a customer's connections listed, every
-//! consent of a TPP revoked at once (its tokens die), the reminder job run on demand.
+//! consent of a TPP revoked at once (its tokens die), one connection suspended by the bank, the
+//! reminder job run on demand.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -17,15 +18,19 @@ const AIS: Api = Api::new(
     true,
 );
 
-fn admin(session: &Session, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_bascule"))
+fn run_admin(session: &Session, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_bascule"))
         .arg("admin")
         .arg("--data-dir")
         .arg(session.app.data_dir.path())
         .args(args)
         .env("BASCULE_DATABASE_URL", &session.app.db.url)
         .output()
-        .expect("bascule admin runs");
+        .expect("bascule admin runs")
+}
+
+fn admin(session: &Session, args: &[&str]) -> String {
+    let out = run_admin(session, args);
     assert!(
         out.status.success(),
         "{}",
@@ -99,4 +104,87 @@ async fn admin_lists_a_customers_connections_and_revokes_every_consent_of_a_tpp(
 
     let reminders = admin(&session, &["send-reminders"]);
     assert!(reminders.contains("reminders sent"), "{reminders}");
+}
+
+/// The bank suspends one connection: its TPP gets 403 Reauthenticate, the listing says why, and
+/// the consent keeps its id, status and ExpirationDateTime; another TPP carries on.
+#[tokio::test]
+async fn admin_suspends_one_connection_until_the_customer_refreshes_it() {
+    for backend in bascule_testkit::BACKENDS {
+        let session = Session::start(backend, AIS, "Budget Buddy Ltd", false)
+            .await
+            .unwrap();
+        let (paused, paused_token) = connect(&session, &session.tpp).await;
+        let other = Tpp::tls(&session.app, "Lend Well Ltd").await;
+        let (_, kept_token) = connect(&session, &other).await;
+        let consents = session.app.state().authz.consents();
+        let before = consents.get(&paused).await.unwrap().unwrap();
+
+        let wrong = run_admin(
+            &session,
+            &["suspend", "--consent", &paused, "--reason", "bored"],
+        );
+        assert!(!wrong.status.success(), "an unknown reason is refused");
+        let done = admin(
+            &session,
+            &[
+                "suspend",
+                "--consent",
+                &paused,
+                "--reason",
+                "security-event",
+            ],
+        );
+        assert!(
+            done.contains("suspended by the bank (security-event)"),
+            "{done}"
+        );
+
+        let reply = session.get("/accounts", &paused_token).await;
+        assert_eq!(reply.status, 403, "{:#}", reply.body);
+        assert_eq!(reply.error_code(), "UK.OBIE.Reauthenticate");
+        AIS.assert_valid("GET", "/accounts", &reply);
+        let still = session
+            .call(Call::get("/accounts", &kept_token).via(&other))
+            .await;
+        assert_eq!(still.status, 200, "the other TPP keeps its access");
+        let after = consents.get(&paused).await.unwrap().unwrap();
+        assert_eq!(after.status, before.status);
+        assert_eq!(after.expires_at, before.expires_at);
+        assert!(after.bank_suspension.is_some());
+
+        let listed = admin(
+            &session,
+            &[
+                "connections",
+                "--customer",
+                session.grace.customer.id.as_str(),
+            ],
+        );
+        let line = listed
+            .lines()
+            .find(|l| l.starts_with(paused.as_str()))
+            .unwrap_or_else(|| panic!("{listed}"));
+        assert!(
+            line.contains("suspended by the bank: security-event"),
+            "{line}"
+        );
+
+        let joint = admin(
+            &session,
+            &["suspend", "--consent", &paused, "--reason", "joint-holder"],
+        );
+        assert!(joint.contains("(joint-holder)"), "{joint}");
+        let refused = run_admin(
+            &session,
+            &[
+                "suspend",
+                "--consent",
+                "no-such-consent",
+                "--reason",
+                "joint-holder",
+            ],
+        );
+        assert!(!refused.status.success());
+    }
 }

@@ -429,7 +429,16 @@ async fn dashboard_lists_three_tpps_refreshes_all_revokes_one_changes_accounts_h
             &[g.bills.id.clone(), g.pot.clone().unwrap().id],
         )
         .await;
+    // Payment connections: a standing order (Save Smart) and a scheduled payment (Lend Well).
+    let rent = bank.monthly_to_alan("10.00", Some("2026-12-15T06:00:00+00:00"));
+    bank.payment_order(&save, "/domestic-standing-orders", rent)
+        .await;
+    let invoice = bank.scheduled_to_alan("25.00", "2026-06-01T10:00:00+00:00");
+    bank.payment_order(&lend, "/domestic-scheduled-payments", invoice)
+        .await;
     bank.app.clock.advance(time::Duration::days(90));
+    // The ledger pays what fell due meanwhile (January to March): 9 of 12 payments are left.
+    bank.app.ledger.run_daily_jobs().await?;
     assert_eq!(tpp_reads(&bank, &bank.tpp, &budget).await, 403);
 
     let phone = graces_phone(&bank, None).await?;
@@ -438,6 +447,20 @@ async fn dashboard_lists_three_tpps_refreshes_all_revokes_one_changes_accounts_h
     phone.wait_for(".tpp-group", WAIT).await?;
     anyhow::ensure!(count(&phone, ".tpp-group h2").await? == 3, "three TPPs");
     anyhow::ensure!(count(&phone, ".status.paused").await? == 3, "all paused");
+    anyhow::ensure!(
+        count(&phone, ".connection.payment").await? == 2,
+        "a standing order and a scheduled payment"
+    );
+    let listed = phone.text("main").await?;
+    for said in [
+        "Standing order to Alan Turing",
+        "15 April 2026",
+        "9 payments, until 15 December 2026",
+        "Scheduled payment to Alan Turing",
+        "1 June 2026",
+    ] {
+        anyhow::ensure!(listed.contains(said), "{said}: {listed}");
+    }
     page(&phone, "dashboard-connections-paused").await?;
     phone
         .screenshot_full_page("dashboard-connections-paused-full")
@@ -464,6 +487,7 @@ async fn dashboard_lists_three_tpps_refreshes_all_revokes_one_changes_accounts_h
     phone.wait_for(".tpp-group", WAIT).await?;
     anyhow::ensure!(count(&phone, ".status.paused").await? == 0, "none paused");
     page(&phone, "dashboard-connections").await?;
+    phone.screenshot_full_page("dashboard-connections").await?;
     phone
         .click(&format!("a[href='/app/connections/{lend_id}/revoke']"))
         .await?;
@@ -501,6 +525,38 @@ async fn dashboard_lists_three_tpps_refreshes_all_revokes_one_changes_accounts_h
         bank.consent(&budget_id).await.accounts,
         vec![g.bills.id.clone()]
     );
+
+    // The bank pauses Budget Buddy itself (a joint holder asked): the dashboard says so and
+    // why, and one refresh lifts it on the same ConsentId and refresh token.
+    let id = bascule_domain::ConsentId::parse(budget_id.clone())?;
+    bank.app
+        .state()
+        .authz
+        .consents()
+        .suspend(&id, bascule_domain::SuspensionReason::JointHolderRequest)
+        .await?;
+    assert_eq!(tpp_reads(&bank, &bank.tpp, &budget).await, 403);
+    phone.goto(&bank.app.url("/app/connections")).await?;
+    phone.wait_for(".paused-because", WAIT).await?;
+    let paused = settled_text(&phone, ".status.paused").await?;
+    anyhow::ensure!(
+        paused == "Paused by the bank: refresh to continue",
+        "{paused}"
+    );
+    page(&phone, "dashboard-paused-by-bank").await?;
+    phone
+        .screenshot_full_page("dashboard-paused-by-bank")
+        .await?;
+    phone
+        .click(&format!("a[href='/app/connections/{budget_id}/refresh']"))
+        .await?;
+    phone.wait_for("#passcode", WAIT).await?;
+    page(&phone, "dashboard-refresh-paused-by-bank").await?;
+    phone.fill("#passcode", PASSCODE).await?;
+    phone.click("button.primary").await?;
+    heading(&phone, "Refreshed").await?;
+    assert_eq!(tpp_reads(&bank, &bank.tpp, &budget).await, 200);
+    assert_eq!(bank.consent(&budget_id).await.bank_suspension, None);
 
     // Hide balances: the home shows them only when tapped.
     phone.goto(&bank.app.url("/app")).await?;

@@ -1,9 +1,11 @@
 //! The customer's Open Banking connections over HTTP, with the clock: the list grouped by TPP,
-//! revoke, change accounts, both reauthentication policies, refresh all on the same ConsentId
-//! and refresh token, the reminder 30 days ahead (once, on one node or two), hidden balances.
+//! revoke, change accounts, both reauthentication policies, the bank's own suspension, refresh
+//! all on the same ConsentId and refresh token, the reminder 30 days ahead (once, on one node or
+//! two), hidden balances, standing orders and scheduled payments with what is left to pay.
 
-use bascule_domain::{Clock, ConsentStatus, Reauthentication};
+use bascule_domain::{Clock, ConsentStatus, Reauthentication, SuspensionReason};
 use bascule_store::Backend;
+use bascule_testkit::api::Reply;
 use bascule_testkit::web::{Page, WebClient};
 use bascule_testkit::{BACKENDS, Tpp};
 use time::Duration;
@@ -165,10 +167,7 @@ async fn changing_the_accounts_keeps_the_consent_id_and_the_tpps_refresh_token()
             vec![g.bills.id.clone()]
         );
 
-        let again = bank.tpp.refresh(&bank.app, &refresh_token(&tokens)).await;
-        let reply = bank
-            .accounts_as(&bank.tpp, again["access_token"].as_str().unwrap())
-            .await;
+        let reply = read_after_refresh(&bank, &bank.tpp, &tokens).await;
         assert_eq!(reply.status, 200, "{:#}", reply.body);
         let seen = reply.body["Data"]["Account"].as_array().unwrap();
         assert_eq!(seen.len(), 1, "{seen:?}");
@@ -190,13 +189,7 @@ async fn at_day_90_the_bank_suspends_access_and_one_refresh_all_restores_every_c
             .await;
 
         bank.app.clock.advance(Duration::days(90));
-        let suspended = bank
-            .tpp
-            .refresh(&bank.app, &refresh_token(&first_tokens))
-            .await;
-        let reply = bank
-            .accounts_as(&bank.tpp, suspended["access_token"].as_str().unwrap())
-            .await;
+        let reply = read_after_refresh(&bank, &bank.tpp, &first_tokens).await;
         assert_eq!(reply.status, 403, "{:#}", reply.body);
         assert_eq!(reply.error_code(), "UK.OBIE.Reauthenticate");
         AIS.assert_valid("GET", "/accounts", &reply);
@@ -217,10 +210,7 @@ async fn at_day_90_the_bank_suspends_access_and_one_refresh_all_restores_every_c
             (&bank.tpp, &first_tokens, &first),
             (&other, &second_tokens, &second),
         ] {
-            let fresh = tpp.refresh(&bank.app, &refresh_token(tokens)).await;
-            let reply = bank
-                .accounts_as(tpp, fresh["access_token"].as_str().unwrap())
-                .await;
+            let reply = read_after_refresh(&bank, tpp, tokens).await;
             assert_eq!(reply.status, 200, "{:#}", reply.body);
             let c = bank.consent(consent).await;
             assert_eq!(c.id.as_str(), consent.as_str());
@@ -523,4 +513,266 @@ async fn each_connection_shows_when_it_was_last_used_and_how_often_in_the_last_d
     let phone = bank.graces_app().await;
     let later = phone.get("/app/connections").await;
     later.assert_says("0 times in the last 24 hours");
+}
+
+/// The dashboard's payment connections: a standing order and a scheduled payment, each with
+/// its TPP, showing what is left to pay as the ledger pays them.
+#[tokio::test]
+async fn standing_orders_and_scheduled_payments_show_what_remains_to_be_paid() {
+    for backend in BACKENDS {
+        let bank = Bank::start(backend).await;
+        let g = &bank.grace;
+        bank.connect(&bank.tpp, None, std::slice::from_ref(&g.everyday.id))
+            .await;
+        let rent = bank.monthly_to_alan("10.00", Some("2026-03-15T06:00:00+00:00"));
+        bank.payment_order(&bank.tpp, "/domestic-standing-orders", rent)
+            .await;
+        let other = Tpp::tls(&bank.app, "Pay Later Ltd").await;
+        let invoice = bank.scheduled_to_alan("25.00", "2026-02-10T10:00:00+00:00");
+        bank.payment_order(&other, "/domestic-scheduled-payments", invoice)
+            .await;
+        let open_ended = bank.monthly_to_alan("3.00", None);
+        bank.payment_order(&other, "/domestic-standing-orders", open_ended)
+            .await;
+
+        let phone = bank.graces_app().await;
+        let list = phone.get("/app/connections").await;
+        assert_eq!(list.status, 200, "{}", list.body);
+        // Each order sits with the TPP that set it up.
+        let budget = section(&list, "Budget Buddy Ltd app");
+        assert!(budget.contains("Your Account Details"), "{budget}");
+        assert!(budget.contains("Standing order to Alan Turing"), "{budget}");
+        for fact in [
+            "<dt>From</dt><dd>Everyday",
+            "<dt>Each payment</dt><dd>£10.00</dd>",
+            "<dt>How often</dt><dd>Every month on day 15</dd>",
+            "<dt>Next payment</dt><dd>15 January 2026</dd>",
+            "<dt>Payments left</dt><dd>3 payments, until 15 March 2026</dd>",
+            "<dt>Reference</dt><dd>RENT</dd>",
+        ] {
+            assert!(budget.contains(fact), "{fact}: {budget}");
+        }
+        let later = section(&list, "Pay Later Ltd app");
+        for fact in [
+            "Scheduled payment to Alan Turing",
+            "<strong>Not paid yet</strong>",
+            "<dt>Amount</dt><dd>£25.00</dd>",
+            "<dt>Payment date</dt><dd>10 February 2026</dd>",
+            "<dt>Reference</dt><dd>INVOICE-77</dd>",
+            "<dt>Each payment</dt><dd>£3.00</dd>",
+            "<dt>Payments left</dt><dd>No end date</dd>",
+        ] {
+            assert!(later.contains(fact), "{fact}: {later}");
+        }
+
+        // The clock passes the first payment day and the ledger pays it: one fewer left.
+        bank.app.clock.advance(Duration::days(11));
+        bank.app.ledger.run_daily_jobs().await.unwrap();
+        let phone = bank.graces_app().await;
+        let list = phone.get("/app/connections").await;
+        list.assert_says("<dt>Next payment</dt><dd>15 February 2026</dd>");
+        list.assert_says("<dt>Payments left</dt><dd>2 payments, until 15 March 2026</dd>");
+        list.assert_says("Scheduled payment to Alan Turing");
+
+        // Past 10 February the scheduled payment is paid and leaves the list.
+        bank.app.clock.advance(Duration::days(26));
+        bank.app.ledger.run_daily_jobs().await.unwrap();
+        let phone = bank.graces_app().await;
+        let list = phone.get("/app/connections").await;
+        assert!(
+            !list.body.contains("Scheduled payment to Alan Turing"),
+            "{}",
+            list.body
+        );
+        list.assert_says("<dt>Payments left</dt><dd>2 payments, until 15 March 2026</dd>");
+        bank.app.clock.advance(Duration::days(5));
+        bank.app.ledger.run_daily_jobs().await.unwrap();
+        let phone = bank.graces_app().await;
+        phone
+            .get("/app/connections")
+            .await
+            .assert_says("<dt>Payments left</dt><dd>1 payment, on 15 March 2026</dd>");
+    }
+}
+
+/// `GET /accounts` as `tpp` with an access token fresh from the refresh token in `tokens`.
+async fn read_after_refresh(bank: &Bank, tpp: &Tpp, tokens: &serde_json::Value) -> Reply {
+    let fresh = tpp.refresh(&bank.app, &refresh_token(tokens)).await;
+    bank.accounts_as(tpp, fresh["access_token"].as_str().unwrap())
+        .await
+}
+
+/// The bank suspends `consent` for `reason`.
+async fn suspend(bank: &Bank, consent: &str, reason: SuspensionReason) {
+    let id = bascule_domain::ConsentId::parse(consent.to_owned()).unwrap();
+    let consents = bank.app.state().authz.consents();
+    consents.suspend(&id, reason).await.unwrap();
+}
+
+/// The part of the connections page under the TPP `name`'s heading.
+fn section<'a>(page: &'a Page, name: &str) -> &'a str {
+    let start = page
+        .body
+        .find(&format!("<h2>{name}</h2>"))
+        .unwrap_or_else(|| panic!("no {name}: {}", page.body));
+    let rest = &page.body[start..];
+    let end = rest
+        .find("<section class=\"tpp-group\">")
+        .unwrap_or(rest.len());
+    &rest[..end]
+}
+
+/// Under `tpp_reconfirms` the bank suspends one connection itself (a security event): the TPP
+/// gets 403 Reauthenticate on the same ConsentId, the customer refreshes it with one passcode,
+/// and the same refresh token works again with the ExpirationDateTime the TPP asked for.
+#[tokio::test]
+async fn a_connection_the_bank_suspends_comes_back_with_one_refresh_and_keeps_its_expiry() {
+    for backend in BACKENDS {
+        let bank = Bank::start_policy(backend, TPP_RECONFIRMS).await;
+        let g = &bank.grace;
+        let expiry = "2026-12-31T00:00:00+00:00";
+        let (paused, paused_tokens) = bank
+            .connect(
+                &bank.tpp,
+                Some(expiry),
+                std::slice::from_ref(&g.everyday.id),
+            )
+            .await;
+        let other = Tpp::tls(&bank.app, "Lend Well Ltd").await;
+        let (kept, kept_tokens) = bank
+            .connect(&other, Some(expiry), std::slice::from_ref(&g.bills.id))
+            .await;
+        let expires_at = bank.consent(&paused).await.expires_at;
+        assert!(expires_at.is_some());
+
+        // Not suspended: under tpp_reconfirms nothing to refresh.
+        let phone = bank.graces_app().await;
+        let list = phone.get("/app/connections").await;
+        assert!(!list.body.contains("/refresh\""), "{}", list.body);
+        phone
+            .get(&format!("/app/connections/{paused}/refresh"))
+            .await
+            .assert_says("Nothing to refresh");
+
+        bank.app.clock.advance(Duration::days(10));
+        suspend(&bank, &paused, SuspensionReason::SecurityEvent).await;
+
+        let reply = read_after_refresh(&bank, &bank.tpp, &paused_tokens).await;
+        assert_eq!(reply.status, 403, "{:#}", reply.body);
+        assert_eq!(reply.error_code(), "UK.OBIE.Reauthenticate");
+        AIS.assert_valid("GET", "/accounts", &reply);
+        let held = bank.consent(&paused).await;
+        assert_eq!(held.status, ConsentStatus::Authorised);
+        assert_eq!(held.expires_at, expires_at);
+        // The other TPP's connection carries on.
+        let reply = read_after_refresh(&bank, &other, &kept_tokens).await;
+        assert_eq!(reply.status, 200, "{:#}", reply.body);
+
+        // Ten days on, the app's session has ended: Grace signs in again.
+        let phone = bank.graces_app().await;
+        let list = phone.get("/app/connections").await;
+        let budget = section(&list, "Budget Buddy Ltd app");
+        assert!(
+            budget.contains("<strong>Paused by the bank: refresh to continue</strong>"),
+            "{budget}"
+        );
+        assert!(budget.contains("keep your accounts safe"), "{budget}");
+        assert!(
+            budget.contains(&format!("href=\"/app/connections/{paused}/refresh\"")),
+            "{budget}"
+        );
+        list.assert_says("1 connection needs");
+        let lend = section(&list, "Lend Well Ltd app");
+        assert!(!lend.contains("/refresh\""), "{lend}");
+        assert!(lend.contains("<dt>Active until</dt><dd>31 December 2026</dd>"));
+
+        let done = post_with_passcode(&phone, "/app/connections/refresh", PASSCODE).await;
+        done.assert_says("Budget Buddy Ltd app can carry on using your connection");
+
+        // The same refresh token and ConsentId, the TPP's ExpirationDateTime unchanged.
+        let reply = read_after_refresh(&bank, &bank.tpp, &paused_tokens).await;
+        assert_eq!(reply.status, 200, "{:#}", reply.body);
+        let held = bank.consent(&paused).await;
+        assert_eq!(held.id.as_str(), paused.as_str());
+        assert_eq!(held.expires_at, expires_at);
+        assert_eq!(held.bank_suspension, None);
+        assert_ne!(bank.consent(&kept).await.authorised_at, held.authorised_at);
+        let list = phone.get("/app/connections").await;
+        assert!(!list.body.contains("Paused"), "{}", list.body);
+        assert!(!list.body.contains("/refresh\""), "{}", list.body);
+    }
+}
+
+#[tokio::test]
+async fn under_the_90_day_rule_the_banks_own_suspension_works_too() {
+    for backend in BACKENDS {
+        let bank = Bank::start_policy(backend, BANK_SCA).await;
+        let g = &bank.grace;
+        let (consent, tokens) = bank
+            .connect(&bank.tpp, None, std::slice::from_ref(&g.everyday.id))
+            .await;
+        bank.app.clock.advance(Duration::days(5));
+        suspend(&bank, &consent, SuspensionReason::JointHolderRequest).await;
+        let reply = read_after_refresh(&bank, &bank.tpp, &tokens).await;
+        assert_eq!(reply.status, 403, "{:#}", reply.body);
+        assert_eq!(reply.error_code(), "UK.OBIE.Reauthenticate");
+
+        let phone = bank.graces_app().await;
+        let list = phone.get("/app/connections").await;
+        list.assert_says("Paused by the bank: refresh to continue");
+        list.assert_says("someone who holds a shared account with you asked us");
+        let done = post_with_passcode(
+            &phone,
+            &format!("/app/connections/{consent}/refresh"),
+            PASSCODE,
+        )
+        .await;
+        done.assert_says("Refreshed");
+        let reply = read_after_refresh(&bank, &bank.tpp, &tokens).await;
+        assert_eq!(reply.status, 200, "{:#}", reply.body);
+        // The refresh was also the strong authentication: the next 90 days start now.
+        let held = bank.consent(&consent).await;
+        assert_eq!(held.authorised_at, Some(bank.app.clock.now()));
+    }
+}
+
+#[tokio::test]
+async fn only_an_authorised_account_access_consent_can_be_suspended() {
+    let bank = Bank::start(Backend::Sqlite).await;
+    let g = &bank.grace;
+    let consents = bank.app.state().authz.consents();
+    let (consent, _) = bank
+        .connect(&bank.tpp, None, std::slice::from_ref(&g.everyday.id))
+        .await;
+    let id = bascule_domain::ConsentId::parse(consent.clone()).unwrap();
+    consents
+        .revoke(&id, bascule_authz::RevokedBy::Customer)
+        .await
+        .unwrap();
+    let refused = consents
+        .suspend(&id, SuspensionReason::SecurityEvent)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(refused, bascule_authz::ConsentError::WrongStatus { .. }),
+        "{refused:?}"
+    );
+    let waiting = bank.account_consent(&["ReadAccountsBasic"]).await;
+    let waiting = bascule_domain::ConsentId::parse(waiting).unwrap();
+    assert!(
+        consents
+            .suspend(&waiting, SuspensionReason::SecurityEvent)
+            .await
+            .is_err()
+    );
+    let payment = bank.payment_consent(None).await;
+    let payment = bascule_domain::ConsentId::parse(payment).unwrap();
+    let refused = consents
+        .suspend(&payment, SuspensionReason::SecurityEvent)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(refused, bascule_authz::ConsentError::WrongKind { .. }),
+        "{refused:?}"
+    );
 }

@@ -139,9 +139,7 @@ impl Bank {
                 "Name": "Grace Hopper"
             });
         }
-        let reply = self
-            .session
-            .api
+        let reply = PIS
             .send(
                 &self.app,
                 &self.tpp,
@@ -154,6 +152,83 @@ impl Bank {
             .await;
         assert_eq!(reply.status, 201, "{:#}", reply.body);
         consent_id(&reply.body)
+    }
+
+    /// `tpp` sets up a payment order from Grace's Everyday with `initiation`: the consent at
+    /// `{orders}-consents` (`orders` is `/domestic-standing-orders` or
+    /// `/domestic-scheduled-payments`), Grace's approval, then the order. Its id.
+    pub async fn payment_order(&self, tpp: &Tpp, orders: &str, initiation: Value) -> String {
+        let consents = format!("{}-consents", orders.trim_end_matches('s'));
+        let risk = json!({"PaymentContextCode": "PartyToParty"});
+        let cc = tpp.client_credentials(&self.app, "payments").await;
+        let body =
+            json!({"Data": {"Permission": "Create", "Initiation": initiation}, "Risk": risk});
+        let created = PIS
+            .send(&self.app, tpp, Call::post(&consents, &cc, &body))
+            .await;
+        assert_eq!(created.status, 201, "{:#}", created.body);
+        let consent = consent_id(&created.body);
+        let g = &self.grace;
+        let tokens = tpp
+            .authorise(
+                &self.app,
+                &consent,
+                "payments",
+                approve(&g.customer.id, std::slice::from_ref(&g.everyday.id)),
+            )
+            .await;
+        let access = tokens["access_token"].as_str().expect("a payments token");
+        let body = json!({"Data": {"ConsentId": consent, "Initiation": initiation}, "Risk": risk});
+        let made = PIS
+            .send(&self.app, tpp, Call::post(orders, access, &body))
+            .await;
+        assert_eq!(made.status, 201, "{:#}", made.body);
+        PIS.assert_valid("POST", orders, &made);
+        assert_eq!(made.body["Data"]["Status"], "InitiationCompleted");
+        let data = made.body["Data"].as_object().expect("Data");
+        data.iter()
+            .find(|(k, _)| k.starts_with("Domestic") && k.ends_with("Id"))
+            .and_then(|(_, v)| v.as_str())
+            .expect("the order's id")
+            .to_owned()
+    }
+
+    /// A standing order paying Alan `amount` monthly on the 15th from 15 January 2026, until
+    /// `until` (RFC 3339) or with no end date.
+    pub fn monthly_to_alan(&self, amount: &str, until: Option<&str>) -> Value {
+        let alan = self.alan.account.identification.expect("Alan's number");
+        let mut initiation = json!({
+            "Frequency": "IntrvlMnthDay:01:15",
+            "Reference": "RENT",
+            "FirstPaymentDateTime": "2026-01-15T06:00:00+00:00",
+            "FirstPaymentAmount": {"Amount": amount, "Currency": "GBP"},
+            "CreditorAccount": {
+                "SchemeName": "UK.OBIE.SortCodeAccountNumber",
+                "Identification": alan.to_string(),
+                "Name": "Alan Turing"
+            }
+        });
+        if let Some(last) = until {
+            initiation["FinalPaymentDateTime"] = json!(last);
+        }
+        initiation
+    }
+
+    /// A scheduled payment to Alan of `amount` on `when` (RFC 3339).
+    pub fn scheduled_to_alan(&self, amount: &str, when: &str) -> Value {
+        let alan = self.alan.account.identification.expect("Alan's number");
+        json!({
+            "InstructionIdentification": "SCHED-1",
+            "EndToEndIdentification": "E2E-SCHED-1",
+            "RequestedExecutionDateTime": when,
+            "InstructedAmount": {"Amount": amount, "Currency": "GBP"},
+            "CreditorAccount": {
+                "SchemeName": "UK.OBIE.SortCodeAccountNumber",
+                "Identification": alan.to_string(),
+                "Name": "Alan Turing"
+            },
+            "RemittanceInformation": {"Reference": "INVOICE-77"}
+        })
     }
 
     /// The TPP's authorisation URL for `consent_id` at `path` (`/authorize`, `/app/authorize`).
