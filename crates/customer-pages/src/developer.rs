@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, State};
-use axum::http::{HeaderMap, header};
+use axum::http::{HeaderMap, Uri, header};
 use axum::response::Response;
 use bascule_domain::CustomerId;
 use bascule_personal_api::{PersonalApi, Scope, TokenError, TokenInfo};
@@ -110,6 +110,7 @@ pub(crate) async fn page(
 pub(crate) async fn create(
     State(pages): State<CustomerPages>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, PageError> {
@@ -145,9 +146,11 @@ pub(crate) async fn create(
         }
         Err(TokenError::Store(e)) => return Err(e.into()),
     };
+    // HTTP/1.1 names the host in a header, HTTP/2 in the request's authority.
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
+        .or_else(|| uri.authority().map(|a| a.as_str()))
         .unwrap_or("this-bank");
     Ok(render(&TokenCreated {
         bank: pages.inner.config.bank_name.clone(),

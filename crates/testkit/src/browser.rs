@@ -262,6 +262,15 @@ impl Browser {
         }
     }
 
+    /// The current value of the first form field matching `css`.
+    pub async fn value(&self, css: &str) -> anyhow::Result<String> {
+        let element = self.find(css).await?;
+        match element.prop("value").await {
+            Ok(value) => Ok(value.unwrap_or_default()),
+            Err(error) => Err(self.failed_on(css, "read the value of", &error).await),
+        }
+    }
+
     /// Waits until an element matches `css`.
     pub async fn wait_for(&self, css: &str, timeout: Duration) -> anyhow::Result<()> {
         let found = self

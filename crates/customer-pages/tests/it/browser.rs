@@ -573,3 +573,56 @@ async fn dashboard_lists_three_tpps_refreshes_all_revokes_one_changes_accounts_h
     phone.close().await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn developer_tokens_are_made_shown_once_and_revoked_on_a_phone() -> anyhow::Result<()> {
+    let bank = Bank::start(Backend::Sqlite).await;
+    let phone = graces_phone(&bank, None).await?;
+    phone.click("a[href='/app/developer']").await?;
+    heading(&phone, "Developer tokens").await?;
+    page(&phone, "developer-empty").await?;
+    phone.fill("#name", "Budget spreadsheet").await?;
+    phone.click("#scope-move").await?;
+    phone.fill("#passcode", PASSCODE).await?;
+    phone
+        .click("form[action='/app/developer/tokens'] button")
+        .await?;
+    heading(&phone, "Your new token").await?;
+    page(&phone, "developer-token-made").await?;
+    let token = phone.value("#token").await?;
+    anyhow::ensure!(token.starts_with("bpt_"), "{token}");
+    let status = bank
+        .app
+        .client
+        .get(bank.app.url("/personal/v1/pots"))
+        .bearer_auth(&token)
+        .send()
+        .await?
+        .status();
+    anyhow::ensure!(status == 200, "the token works: {status}");
+
+    phone.click("a[href='/app/developer']").await?;
+    heading(&phone, "Developer tokens").await?;
+    let listed = phone.text("main").await?;
+    anyhow::ensure!(
+        listed.contains("Read, and move money between my pots") && !listed.contains(&token),
+        "{listed}"
+    );
+    page(&phone, "developer-listed").await?;
+    phone.click("form[action$='/revoke'] button").await?;
+    heading(&phone, "Developer tokens").await?;
+    phone.wait_for("main", WAIT).await?;
+    anyhow::ensure!(phone.text("main").await?.contains("Revoked"));
+    page(&phone, "developer-revoked").await?;
+    let status = bank
+        .app
+        .client
+        .get(bank.app.url("/personal/v1/pots"))
+        .bearer_auth(&token)
+        .send()
+        .await?
+        .status();
+    anyhow::ensure!(status == 401, "revoked at once: {status}");
+    phone.close().await?;
+    Ok(())
+}

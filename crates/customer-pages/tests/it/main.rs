@@ -6,5 +6,6 @@
 
 mod browser;
 mod dashboard;
+mod developer;
 mod journeys;
 mod support;
