@@ -5,10 +5,12 @@
 //! * `reads`: latency of what an account-information call costs the ledger — one account's
 //!   balance plus its latest 100 transactions — with 10k or 1M postings in the ledger;
 //! * `events`: ledger posting → event notification received by a TPP (see `events.rs`).
+//! * `personal`: a personal API token reading transaction pages (see `personal.rs`).
 
 mod aisp;
 mod authz;
 mod events;
+mod personal;
 mod pisp;
 
 use std::sync::Arc;
@@ -111,6 +113,18 @@ enum Bench {
         #[arg(long, default_value_t = 2_000)]
         max_backoff_ms: u64,
     },
+    /// A personal API token reading pages of 100 transactions (req/s, p50/p99), with
+    /// `/health/live` on the same connections as the ceiling.
+    Personal {
+        #[arg(long, default_value = "sqlite")]
+        backend: Backend,
+        #[arg(long, default_value_t = 10_000)]
+        postings: u64,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        #[arg(long, default_value_t = 64)]
+        connections: usize,
+    },
     /// JWS signing and verification per second on one thread (PS256, ES256).
     Jose {
         #[arg(long, default_value_t = 5_000)]
@@ -145,6 +159,12 @@ async fn main() -> anyhow::Result<()> {
             accounts,
         } => reads(backend, postings, iterations, accounts).await,
         Bench::Jose { iterations } => jose(iterations),
+        Bench::Personal {
+            backend,
+            postings,
+            seconds,
+            connections,
+        } => personal::transactions(backend, postings, seconds, connections).await,
         Bench::Events {
             backend,
             source,

@@ -19,6 +19,13 @@ use crate::pages::{clock_time, render};
 use crate::{CustomerPages, PageError};
 
 #[derive(Debug, Clone)]
+pub(crate) struct WebhookView {
+    pub id: String,
+    pub account: String,
+    pub url: String,
+}
+
+#[derive(Debug, Clone)]
 pub(crate) struct TokenView {
     pub id: String,
     pub name: String,
@@ -28,6 +35,8 @@ pub(crate) struct TokenView {
     pub ends: String,
     pub status: &'static str,
     pub active: bool,
+    /// The webhooks this token registered: they stop with it.
+    pub webhooks: Vec<WebhookView>,
 }
 
 #[derive(Template)]
@@ -65,8 +74,16 @@ impl CustomerPages {
         error: Option<String>,
     ) -> Result<Response, PageError> {
         let now = self.inner.clock.now();
-        let tokens = self
-            .personal()?
+        let personal = self.personal()?;
+        let webhooks = personal.webhooks_by_token(customer).await?;
+        let accounts = self.customer_accounts(customer).await?;
+        let account_name = |id: &str| {
+            accounts
+                .iter()
+                .find(|a| a.id.as_str() == id)
+                .map_or_else(|| id.to_owned(), |a| crate::app::account_label(a).0)
+        };
+        let tokens = personal
             .tokens_of(customer)
             .await?
             .iter()
@@ -87,6 +104,15 @@ impl CustomerPages {
                         (None, false) => "Expired",
                     },
                     active,
+                    webhooks: webhooks
+                        .iter()
+                        .filter(|(token, _)| *token == t.id)
+                        .map(|(_, w)| WebhookView {
+                            id: w.id.clone(),
+                            account: account_name(&w.account_id),
+                            url: w.url.clone(),
+                        })
+                        .collect(),
                 }
             })
             .collect();
@@ -172,5 +198,18 @@ pub(crate) async fn revoke(
         .signed_in_form(&headers, "/app/developer", &body)
         .await?;
     pages.personal()?.revoke_token(&customer, &id).await?;
+    see_other("/app/developer", None)
+}
+
+pub(crate) async fn delete_webhook(
+    State(pages): State<CustomerPages>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, PageError> {
+    let (_, customer, _) = pages
+        .signed_in_form(&headers, "/app/developer", &body)
+        .await?;
+    pages.personal()?.remove_webhook(&customer, &id).await?;
     see_other("/app/developer", None)
 }

@@ -184,6 +184,10 @@ impl CustomerPages {
             .route("/app/developer", get(developer::page))
             .route("/app/developer/tokens", post(developer::create))
             .route("/app/developer/tokens/{id}/revoke", post(developer::revoke))
+            .route(
+                "/app/developer/webhooks/{id}/delete",
+                post(developer::delete_webhook),
+            )
             .route("/assets/site.css", get(assets::css))
             .route("/assets/wait.js", get(assets::wait_js))
             .layer(axum::middleware::from_fn(pages::security_headers))

@@ -52,8 +52,9 @@ pub async fn redrive(store: &Store, client_id: &str, now_ms: i64) -> Result<u64,
             sqlx::query(
                 "UPDATE event_outbox SET status = 'push', next_attempt_ms = $1, \
                  retry_from_ms = $1 \
-                 WHERE client_id = $2 AND status <> 'done' AND EXISTS (SELECT 1 FROM \
-                 event_subscriptions s WHERE s.client_id = $2 AND s.callback_url IS NOT NULL)",
+                 WHERE client_id = $2 AND status <> 'done' AND (EXISTS (SELECT 1 FROM \
+                 event_subscriptions s WHERE s.client_id = $2 AND s.callback_url IS NOT NULL) \
+                 OR EXISTS (SELECT 1 FROM personal_webhooks w WHERE w.id = $2))",
             )
             .bind(now_ms)
             .bind(client_id),

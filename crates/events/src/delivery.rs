@@ -4,7 +4,8 @@
 //! POSTs each row's SET to its client's callback in a task of its own, so a slow or dead
 //! receiver holds only its own rows (and at most the client's timeout), never a request or
 //! another TPP. 2xx is delivered (`done`); anything else is retried with exponential back-off
-//! and jitter until the retry period ends, after which the event waits for polling (`poll`).
+//! and jitter until the retry period ends, after which the event waits for polling (`poll`) —
+//! or, for a personal webhook's message, which nobody polls, is `failed` until re-driven.
 //! The same `jti` goes out on every attempt: it is the row's key. A delivered row keeps the
 //! name of the node that delivered it (`lease_owner`).
 
@@ -23,8 +24,8 @@ pub struct DeliveryReport {
     pub claimed: usize,
 }
 
-/// Where a claimed row is pushed.
-#[derive(Debug, Clone)]
+/// Where a claimed row is pushed. (No `Debug`: it holds a webhook's signing secret.)
+#[derive(Clone)]
 enum Target {
     /// A TPP's callback (`{url}/event-notifications`, a signed SET).
     Callback(String),
@@ -149,17 +150,23 @@ impl Events {
                 continue;
             }
             let target = if event.payload.is_some() {
-                sqlx::query("SELECT url, secret FROM personal_webhooks WHERE id = $1")
-                    .bind(event.client_id.as_str())
-                    .fetch_optional(self.store().pool())
-                    .await?
-                    .map(|row| -> Result<Target, sqlx::Error> {
-                        Ok(Target::Webhook {
-                            url: row.try_get("url")?,
-                            secret: row.try_get("secret")?,
-                        })
+                // Only while the token that registered it is active.
+                sqlx::query(
+                    "SELECT w.url, w.secret FROM personal_webhooks w \
+                     JOIN personal_tokens t ON t.id = w.token_id \
+                     WHERE w.id = $1 AND t.revoked_at IS NULL AND t.expires_at > $2",
+                )
+                .bind(event.client_id.as_str())
+                .bind(self.now().unix_timestamp())
+                .fetch_optional(self.store().pool())
+                .await?
+                .map(|row| -> Result<Target, sqlx::Error> {
+                    Ok(Target::Webhook {
+                        url: row.try_get("url")?,
+                        secret: row.try_get("secret")?,
                     })
-                    .transpose()?
+                })
+                .transpose()?
             } else {
                 let url: Option<Option<String>> = sqlx::query(
                     "SELECT callback_url FROM event_subscriptions WHERE client_id = $1",
@@ -279,7 +286,8 @@ impl Events {
                     .write(
                         sqlx::query(
                             "UPDATE event_outbox SET next_attempt_ms = $1, last_error = $2, \
-                             status = CASE WHEN $3 = 1 THEN 'poll' ELSE status END, \
+                             status = CASE WHEN $3 = 0 THEN status \
+                               WHEN channel = 'open-banking' THEN 'poll' ELSE 'failed' END, \
                              lease_owner = NULL, lease_until_ms = NULL \
                              WHERE jti = $4 AND lease_owner = $5 AND status = 'push'",
                         )
@@ -323,11 +331,12 @@ fn log_delivered(event: &Pending, now_ms: i64) {
 
 impl Events {
     /// The queue's gauges for `/metrics`: events not yet delivered or acknowledged, and the
-    /// age of the oldest of them (seconds).
+    /// age of the oldest of them (seconds). A personal webhook's message whose retries ended
+    /// (`failed`: nobody polls for it) waits for an operator's re-drive and is not counted.
     pub async fn record_queue_metrics(&self) -> Result<(), EventsError> {
         let row = sqlx::query(
             "SELECT COUNT(*) AS pending, MIN(created_ms) AS oldest FROM event_outbox \
-             WHERE status <> 'done'",
+             WHERE status = 'push' OR (status = 'poll' AND channel = 'open-banking')",
         )
         .fetch_one(self.store().pool())
         .await?;

@@ -127,6 +127,8 @@ struct Inner {
     http: reqwest::Client,
     /// This node's name on the leases it takes.
     node: String,
+    /// Clients holding a long poll on this node (`POST /events`).
+    long_polls: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 impl Events {
@@ -147,6 +149,7 @@ impl Events {
                 config,
                 http,
                 node: uuid::Uuid::new_v4().to_string(),
+                long_polls: std::sync::Mutex::new(std::collections::HashSet::new()),
             }),
         }
     }

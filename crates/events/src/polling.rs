@@ -25,10 +25,11 @@ use crate::{BASE, Events};
 /// SETs returned when the client names no `maxEvents`, and the most it may ask for.
 const DEFAULT_MAX_EVENTS: i64 = 20;
 const MAX_EVENTS: i64 = 100;
-/// How long a long poll is held at most, and how often it looks for new events meanwhile
-/// (events may be written by any node, so the outbox is read again rather than waited on).
-pub(crate) const LONG_POLL: std::time::Duration = std::time::Duration::from_secs(10);
-const LONG_POLL_STEP: std::time::Duration = std::time::Duration::from_millis(200);
+/// How long a long poll is held at most (below the server's shutdown drain), and how often it
+/// looks for new events meanwhile (events may be written by any node, so the outbox is read
+/// again rather than waited on). Each client holds at most one at a time per node.
+pub(crate) const LONG_POLL: std::time::Duration = std::time::Duration::from_secs(8);
+const LONG_POLL_STEP: std::time::Duration = std::time::Duration::from_millis(250);
 
 pub(crate) fn routes() -> Router<Events> {
     Router::new().route(&format!("{BASE}/events"), post(poll))
@@ -102,7 +103,11 @@ async fn poll(
     }
     let limit = max.min(MAX_EVENTS);
     let mut rows = events.pending_for(client_id, limit + 1).await?;
-    if rows.is_empty() && limit > 0 && request.return_immediately == Some(false) {
+    // One long poll per client at a time on this node: a second one is answered at once.
+    let holding = (rows.is_empty() && limit > 0 && request.return_immediately == Some(false))
+        .then(|| events.hold_long_poll(client_id))
+        .flatten();
+    if holding.is_some() {
         let deadline = tokio::time::Instant::now() + LONG_POLL;
         while rows.is_empty() && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(LONG_POLL_STEP).await;
@@ -123,7 +128,38 @@ async fn poll(
     }))
 }
 
+/// A client's long poll in progress; dropping it lets the client hold another.
+pub(crate) struct LongPoll {
+    events: Events,
+    client_id: String,
+}
+
+impl Drop for LongPoll {
+    fn drop(&mut self) {
+        let mut held = self
+            .events
+            .inner
+            .long_polls
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        held.remove(&self.client_id);
+    }
+}
+
 impl Events {
+    /// The client's long poll, unless it already holds one here.
+    fn hold_long_poll(&self, client_id: &str) -> Option<LongPoll> {
+        let mut held = self
+            .inner
+            .long_polls
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        held.insert(client_id.to_owned()).then(|| LongPoll {
+            events: self.clone(),
+            client_id: client_id.to_owned(),
+        })
+    }
+
     /// Up to `limit` of the client's events not yet delivered or acknowledged, oldest first.
     async fn pending_for(
         &self,
@@ -153,7 +189,7 @@ fn done<'a>(
     sqlx::query(
         "UPDATE event_outbox SET status = 'done', done_ms = $1, \
          last_error = COALESCE($2, last_error) \
-         WHERE client_id = $3 AND jti = $4 AND status <> 'done'",
+         WHERE client_id = $3 AND jti = $4 AND status <> 'done' AND channel = 'open-banking'",
     )
     .bind(now_ms)
     .bind(refusal)

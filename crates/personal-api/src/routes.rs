@@ -365,10 +365,17 @@ async fn create_webhook(
         .await?;
     api.check_webhook_url(&request.url)?;
     let (webhook, secret) = api
-        .add_webhook(&caller.customer_id, &account.id, &request.url)
+        .add_webhook(
+            &caller.customer_id,
+            &caller.token_id,
+            &account.id,
+            &request.url,
+        )
         .await?;
+    // The secret is in this answer only: no cache keeps it.
     Ok((
         StatusCode::CREATED,
+        [(header::CACHE_CONTROL, "no-store")],
         Json(json!({ "webhook": webhook, "secret": secret })),
     ))
 }
@@ -386,7 +393,11 @@ async fn delete_webhook(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<StatusCode, Error> {
-    if api.remove_webhook(&caller.customer_id, &id).await? {
+    if api
+        .remove_webhook(&caller.customer_id, &id)
+        .await
+        .map_err(Error::internal)?
+    {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(Error::NotFound)

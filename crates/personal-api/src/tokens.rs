@@ -189,11 +189,12 @@ impl PersonalApi {
         .collect()
     }
 
-    /// Revokes the customer's token `id` at once. False when it is not theirs or already gone.
+    /// Revokes the customer's token `id` at once, and deletes the webhooks it registered
+    /// (their undelivered messages with them). False when it is not theirs or already gone.
     pub async fn revoke_token(&self, customer: &CustomerId, id: &str) -> Result<bool, StoreError> {
-        let changed = self
-            .store()
-            .write(
+        let mut tx = self.store().begin().await?;
+        let changed = tx
+            .execute(
                 sqlx::query(
                     "UPDATE personal_tokens SET revoked_at = $1 \
                      WHERE id = $2 AND customer_id = $3 AND revoked_at IS NULL",
@@ -204,8 +205,17 @@ impl PersonalApi {
             )
             .await?;
         if changed > 0 {
-            tracing::info!(token_id = %id, customer_id = %customer, "personal token revoked");
+            let webhooks: Vec<String> =
+                sqlx::query_scalar("SELECT id FROM personal_webhooks WHERE token_id = $1")
+                    .bind(id)
+                    .fetch_all(tx.conn())
+                    .await?;
+            for webhook in &webhooks {
+                crate::webhooks::delete_in(&mut tx, webhook).await?;
+            }
+            tracing::info!(token_id = %id, customer_id = %customer, webhooks = webhooks.len(), "personal token revoked");
         }
+        tx.commit().await?;
         Ok(changed > 0)
     }
 

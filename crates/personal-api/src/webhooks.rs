@@ -1,7 +1,8 @@
 //! Personal webhooks: a customer's https URL for one of their accounts, and the job that turns
 //! the core's change feed into `transaction.created` (a transaction first seen: a card payment
-//! authorised, or anything booked) and `transaction.updated` (a pending card payment settled,
-//! same id) messages. Each message is a row of the event outbox written in the transaction that
+//! authorised, or anything booked) and `transaction.updated` (a pending card payment settled or
+//! released, same id) messages. A message carries the transaction as it is when the job reads
+//! it, so a payment authorised and settled within one round is announced already booked. Each message is a row of the event outbox written in the transaction that
 //! moves this job's feed cursor (compare-and-set, so two nodes never both write a batch); the
 //! events push worker delivers it with retries and signs it per Standard Webhooks with the
 //! webhook's secret. A webhook hears of changes that happen from its creation on (by the bank's
@@ -13,6 +14,7 @@ use bascule_authz::outbox::{self, FeedCursor};
 use bascule_core_banking::LedgerEventKind;
 use bascule_domain::{AccountId, CustomerId, TransactionId};
 use bascule_http::Error;
+use bascule_registration::addresses::is_public_host;
 use bascule_store::sqlx::{self, Row};
 
 use crate::wire::{TransactionJson, WebhookJson, WebhookPayload, datetime};
@@ -42,8 +44,8 @@ fn webhook_of(row: &bascule_store::sqlx::any::AnyRow) -> Result<WebhookJson, sql
 
 impl PersonalApi {
     /// An https URL with a host, no credentials, no fragment; outside the sandbox not a
-    /// loopback or private address literal (names resolving there are refused at delivery by
-    /// the push worker's resolver).
+    /// loopback, private or otherwise internal address (names resolving there are refused at
+    /// delivery by the push worker's resolver).
     pub(crate) fn check_webhook_url(&self, raw: &str) -> Result<(), Error> {
         let refuse = |m: &str| {
             Error::BadRequest(vec![
@@ -61,25 +63,22 @@ impl PersonalApi {
         if raw.len() > 500 {
             return Err(refuse("url must be at most 500 characters"));
         }
-        let local = match url.host() {
-            None => return Err(refuse("url has no host")),
-            Some(url::Host::Domain(d)) => {
-                let d = d.trim_end_matches('.').to_ascii_lowercase();
-                d == "localhost" || d.ends_with(".localhost")
-            }
-            Some(url::Host::Ipv4(ip)) => ip.is_loopback() || ip.is_private() || ip.is_link_local(),
-            Some(url::Host::Ipv6(ip)) => ip.is_loopback() || (ip.segments()[0] & 0xfe00) == 0xfc00,
+        let Some(host) = url.host() else {
+            return Err(refuse("url has no host"));
         };
-        if local && !self.config().sandbox {
+        if !self.config().sandbox && !is_public_host(&host) {
             return Err(refuse("url must not be a local or private address"));
         }
         Ok(())
     }
 
-    /// Registers `url` for the customer's `account` → the webhook and its secret (shown once).
+    /// Registers `url` for the customer's `account` under the token `token_id` → the webhook
+    /// and its secret (shown once). The webhook lives as long as the token: revoking the token
+    /// deletes it, and nothing is sent once the token has expired.
     pub(crate) async fn add_webhook(
         &self,
         customer: &CustomerId,
+        token_id: &str,
         account: &AccountId,
         url: &str,
     ) -> Result<(WebhookJson, String), Error> {
@@ -103,11 +102,12 @@ impl PersonalApi {
         self.store()
             .write(
                 sqlx::query(
-                    "INSERT INTO personal_webhooks (id, customer_id, account_id, url, secret, \
-                     created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                    "INSERT INTO personal_webhooks (id, customer_id, token_id, account_id, url, \
+                     secret, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
                 )
                 .bind(webhook.id.as_str())
                 .bind(customer.as_str())
+                .bind(token_id)
                 .bind(account.as_str())
                 .bind(url)
                 .bind(secret.as_str())
@@ -122,49 +122,56 @@ impl PersonalApi {
         &self,
         customer: &CustomerId,
     ) -> Result<Vec<WebhookJson>, Error> {
-        sqlx::query(
-            "SELECT id, account_id, url, created_at FROM personal_webhooks \
+        Ok(self
+            .webhooks_by_token(customer)
+            .await
+            .map_err(Error::internal)?
+            .into_iter()
+            .map(|(_, w)| w)
+            .collect())
+    }
+
+    /// The customer's webhooks, each with the token that registered it (the bank app lists
+    /// them under their tokens).
+    pub async fn webhooks_by_token(
+        &self,
+        customer: &CustomerId,
+    ) -> Result<Vec<(String, WebhookJson)>, bascule_store::StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, token_id, account_id, url, created_at FROM personal_webhooks \
              WHERE customer_id = $1 ORDER BY created_at, id",
         )
         .bind(customer.as_str())
         .fetch_all(self.store().pool())
-        .await
-        .map_err(Error::internal)?
-        .iter()
-        .map(webhook_of)
-        .collect::<Result<_, _>>()
-        .map_err(Error::internal)
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            out.push((row.try_get("token_id")?, webhook_of(row)?));
+        }
+        Ok(out)
     }
 
-    /// Deletes the customer's webhook `id`; its undelivered messages are dropped with it.
-    pub(crate) async fn remove_webhook(
+    /// Deletes the customer's webhook `id`; its undelivered messages are dropped with it. False
+    /// when it is not theirs.
+    pub async fn remove_webhook(
         &self,
         customer: &CustomerId,
         id: &str,
-    ) -> Result<bool, Error> {
-        let mut tx = self.store().begin().await.map_err(Error::internal)?;
-        let removed = tx
-            .execute(
-                sqlx::query("DELETE FROM personal_webhooks WHERE id = $1 AND customer_id = $2")
-                    .bind(id)
-                    .bind(customer.as_str()),
-            )
-            .await
-            .map_err(Error::internal)?;
-        if removed > 0 {
-            tx.execute(
-                sqlx::query(
-                    "UPDATE event_outbox SET status = 'done', last_error = 'webhook deleted' \
-                     WHERE channel = $1 AND client_id = $2 AND status <> 'done'",
-                )
-                .bind(outbox::PERSONAL_WEBHOOK)
-                .bind(id),
-            )
-            .await
-            .map_err(Error::internal)?;
+    ) -> Result<bool, bascule_store::StoreError> {
+        let mut tx = self.store().begin().await?;
+        let theirs: Option<String> = sqlx::query_scalar(
+            "SELECT id FROM personal_webhooks WHERE id = $1 AND customer_id = $2",
+        )
+        .bind(id)
+        .bind(customer.as_str())
+        .fetch_optional(tx.conn())
+        .await?;
+        if theirs.is_none() {
+            return Ok(false);
         }
-        tx.commit().await.map_err(Error::internal)?;
-        Ok(removed > 0)
+        delete_in(&mut tx, id).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// One round of the webhook feed job. Returns how many messages it wrote.
@@ -181,7 +188,9 @@ impl PersonalApi {
             .filter(|c| {
                 matches!(
                     c.kind,
-                    LedgerEventKind::TransactionPending | LedgerEventKind::TransactionBooked
+                    LedgerEventKind::TransactionPending
+                        | LedgerEventKind::TransactionBooked
+                        | LedgerEventKind::TransactionReleased
                 ) && c.transaction_id.is_some()
             })
             .collect();
@@ -235,13 +244,13 @@ impl PersonalApi {
                         continue;
                     }
                     let key = (webhook.clone(), tid.to_string());
-                    let kind = if announced.contains(&key) {
-                        if change.kind != LedgerEventKind::TransactionBooked {
-                            continue;
-                        }
-                        UPDATED
-                    } else {
-                        CREATED
+                    // Settled or released: an update of what was announced; a release of
+                    // something never announced is no news.
+                    let kind = match (announced.contains(&key), change.kind) {
+                        (true, LedgerEventKind::TransactionPending) => continue,
+                        (true, _) => UPDATED,
+                        (false, LedgerEventKind::TransactionReleased) => continue,
+                        (false, _) => CREATED,
                     };
                     announced.insert(key);
                     let payload = WebhookPayload {
@@ -268,7 +277,7 @@ impl PersonalApi {
         Ok(messages.len())
     }
 
-    /// The webhooks on each of `accounts`, with when each was made.
+    /// The webhooks on each of `accounts` whose token is still active, with when each was made.
     async fn webhooks_on(
         &self,
         accounts: &BTreeSet<&str>,
@@ -277,14 +286,16 @@ impl PersonalApi {
         if accounts.is_empty() {
             return Ok(out);
         }
-        let placeholders: Vec<String> = (1..=accounts.len()).map(|i| format!("${i}")).collect();
+        let placeholders: Vec<String> = (2..accounts.len() + 2).map(|i| format!("${i}")).collect();
         // Placeholders only: the account ids are bound.
         let sql = format!(
-            "SELECT id, account_id, created_at FROM personal_webhooks WHERE account_id IN ({}) \
-             ORDER BY id",
+            "SELECT w.id, w.account_id, w.created_at FROM personal_webhooks w \
+             JOIN personal_tokens t ON t.id = w.token_id \
+             WHERE t.revoked_at IS NULL AND t.expires_at > $1 AND w.account_id IN ({}) \
+             ORDER BY w.id",
             placeholders.join(", ")
         );
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(self.now().unix_timestamp());
         for a in accounts {
             q = q.bind(*a);
         }
@@ -322,4 +333,23 @@ impl PersonalApi {
         }
         Ok(out)
     }
+}
+
+/// Deletes the webhook `id` inside `tx`; its undelivered messages are never sent.
+pub(crate) async fn delete_in(
+    tx: &mut bascule_store::WriteTx,
+    id: &str,
+) -> Result<(), bascule_store::StoreError> {
+    tx.execute(sqlx::query("DELETE FROM personal_webhooks WHERE id = $1").bind(id))
+        .await?;
+    tx.execute(
+        sqlx::query(
+            "UPDATE event_outbox SET status = 'done', last_error = 'webhook deleted' \
+             WHERE channel = $1 AND client_id = $2 AND status <> 'done'",
+        )
+        .bind(outbox::PERSONAL_WEBHOOK)
+        .bind(id),
+    )
+    .await?;
+    Ok(())
 }

@@ -7,6 +7,7 @@
 //! (the certificate's subject DN) and `private_key_jwt` (a client assertion verified against
 //! the software's JWKS, never accepted twice).
 
+pub mod addresses;
 mod auth;
 mod client;
 pub mod dn;

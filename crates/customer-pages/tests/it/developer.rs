@@ -75,6 +75,39 @@ async fn a_customer_makes_uses_and_revokes_a_token_and_moving_money_needs_the_pa
     let mover = shown_token(&mover);
     assert_eq!(accounts_status(&bank, &mover).await, 200);
 
+    // A webhook the script registers is listed under its token and can be deleted here.
+    let registered = bank
+        .app
+        .client
+        .post(bank.app.url("/personal/v1/webhooks"))
+        .bearer_auth(&mover)
+        .json(
+            &serde_json::json!({"account_id": bank.grace.everyday.id.as_str(),
+                                  "url": "https://hooks.example/saver"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(registered.status().as_u16(), 201);
+    let list = phone.get("/app/developer").await;
+    list.assert_says("https://hooks.example/saver");
+    let webhook: serde_json::Value = registered.json().await.unwrap();
+    let webhook_id = webhook["webhook"]["id"].as_str().unwrap();
+    let deleted = phone
+        .post(
+            &format!("/app/developer/webhooks/{webhook_id}/delete"),
+            &[("csrf", &list.csrf())],
+        )
+        .await;
+    assert_eq!(deleted.redirect(), "/app/developer");
+    assert!(
+        !phone
+            .get("/app/developer")
+            .await
+            .body
+            .contains("hooks.example")
+    );
+
     // Revoked: refused on the very next request.
     let tokens = bank
         .app

@@ -234,3 +234,41 @@ async fn a_failing_receiver_gets_the_same_message_again_and_a_deleted_webhook_ge
     }
     bank.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_webhook_stops_with_the_token_that_registered_it() {
+    let bank = Bank::start(bascule_store::Backend::Sqlite).await;
+    let issued = bank.token(bascule_personal_api::Scope::Read, 30).await;
+    let other = bank.reader().await;
+    let receiver = Receiver::start(&bank.app, 0).await;
+    let everyday = bank.grace.everyday.id.clone();
+    bank.app.clock.advance(time::Duration::seconds(1));
+    let registered = bank
+        .post(
+            "/webhooks",
+            &issued.secret,
+            json!({"account_id": everyday.as_str(),
+                   "url": format!("{}/event-notifications", receiver.url)}),
+        )
+        .await;
+    assert_eq!(registered.status, 201, "{:#}", registered.body);
+    assert_eq!(
+        registered.headers["cache-control"], "no-store",
+        "the secret is never cached"
+    );
+    assert!(
+        bank.app
+            .state()
+            .personal
+            .revoke_token(&bank.grace.customer.id, &issued.info.id)
+            .await
+            .unwrap()
+    );
+    let listed = bank.get("/webhooks", &other).await;
+    assert_eq!(listed.body["webhooks"], json!([]), "deleted with its token");
+    bascule_testkit::people::pay_in(&bank.app.ledger, &everyday, Pence(1_000), "AFTER")
+        .await
+        .unwrap();
+    assert!(receiver.next_within(SECOND).await.is_none());
+    bank.shutdown().await;
+}

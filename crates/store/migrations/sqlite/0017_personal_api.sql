@@ -20,6 +20,8 @@ CREATE INDEX personal_tokens_by_customer ON personal_tokens (customer_id, create
 CREATE TABLE personal_webhooks (
     id          TEXT PRIMARY KEY,
     customer_id TEXT NOT NULL,
+    -- The token that registered it: the webhook lives as long as that token.
+    token_id    TEXT NOT NULL,
     account_id  TEXT NOT NULL,
     url         TEXT NOT NULL,
     -- The signing secret (Standard Webhooks `whsec_…`): the bank must sign with it, so it is
@@ -29,6 +31,7 @@ CREATE TABLE personal_webhooks (
 );
 CREATE INDEX personal_webhooks_by_account ON personal_webhooks (account_id);
 CREATE INDEX personal_webhooks_by_customer ON personal_webhooks (customer_id);
+CREATE INDEX personal_webhooks_by_token ON personal_webhooks (token_id);
 
 -- 'open-banking' rows are SETs for TPPs; 'personal-webhook' rows carry their JSON payload and
 -- name the webhook in client_id.
