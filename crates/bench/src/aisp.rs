@@ -3,17 +3,16 @@
 //! with 10k or 1M postings in the ledger.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use anyhow::Context;
-use bascule_domain::{Clock, Pence};
+
 use bascule_store::Backend;
 use bascule_testkit::spawn_app;
 use bascule_testkit::tpp::{access_token, approve};
 use serde_json::{Value, json};
 
 use crate::authz::bench_tpp;
-use crate::{bench_customer, bulk_load, hammer, open_funded_accounts, report};
+use crate::{hammer, reader_with_history, report};
 
 const BASE: &str = "/open-banking/v3.1/aisp";
 
@@ -25,31 +24,13 @@ pub async fn accounts(
 ) -> anyhow::Result<()> {
     let app = spawn_app(backend).await?;
     let tpp = Arc::new(bench_tpp(&app).await?);
-    let (customer, account) = bench_customer(
-        &app.ledger,
-        "Bench Reader",
-        "reader@example.com",
-        Pence::ZERO,
+    let (customer, account) = reader_with_history(
+        &app,
+        backend,
+        postings,
+        ("Bench Reader", "reader@example.com"),
     )
     .await?;
-
-    // The reader's account holds about 1,000 lines whatever the ledger's size, so 10k and 1M
-    // postings compare the cost of a big ledger, not of a longer history.
-    let mut ids = vec![account.id.clone()];
-    let others = usize::try_from(postings / 1000).unwrap_or(1).max(2) - 1;
-    ids.extend(open_funded_accounts(&app.ledger, others, Pence::ZERO).await?);
-    let loading = Instant::now();
-    bulk_load(&app.ledger, &ids, postings, app.clock.now()).await?;
-    if backend == Backend::Postgres {
-        // As after any bulk load: fresh statistics, or the planner guesses from an empty table.
-        bascule_store::sqlx::query("ANALYZE")
-            .execute(app.ledger.store().pool())
-            .await?;
-    }
-    println!(
-        "loaded {postings} postings in {:.1}s",
-        loading.elapsed().as_secs_f64()
-    );
 
     // Consent, authorisation (PAR + headless approval) and the consent-bound token.
     let cc = tpp.client_credentials(&app, "accounts").await;

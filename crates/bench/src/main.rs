@@ -300,6 +300,40 @@ pub(crate) async fn open_funded_accounts(
     Ok(ids)
 }
 
+/// A customer whose account holds about 1,000 lines whatever the ledger's size (`postings`
+/// spread over enough other accounts), so a small and a big ledger compare the cost of the
+/// ledger's size, not of a longer history. PostgreSQL gets fresh statistics after the load.
+pub(crate) async fn reader_with_history(
+    app: &bascule_testkit::TestApp,
+    backend: Backend,
+    postings: u64,
+    (name, email): (&str, &str),
+) -> anyhow::Result<(Customer, Account)> {
+    let (customer, account) = bench_customer(&app.ledger, name, email, Pence::ZERO).await?;
+    let mut ids = vec![account.id.clone()];
+    let others = usize::try_from(postings / 1000).unwrap_or(1).max(2) - 1;
+    ids.extend(open_funded_accounts(&app.ledger, others, Pence::ZERO).await?);
+    let loading = Instant::now();
+    bulk_load(
+        &app.ledger,
+        &ids,
+        postings,
+        bascule_domain::Clock::now(app.clock.as_ref()),
+    )
+    .await?;
+    if backend == Backend::Postgres {
+        // As after any bulk load: fresh statistics, or the planner guesses from an empty table.
+        sqlx::query("ANALYZE")
+            .execute(app.ledger.store().pool())
+            .await?;
+    }
+    println!(
+        "loaded {postings} postings in {:.1}s",
+        loading.elapsed().as_secs_f64()
+    );
+    Ok((customer, account))
+}
+
 /// A customer with one personal current account (no overdraft), credited with `funds` when
 /// there are any.
 pub(crate) async fn bench_customer(

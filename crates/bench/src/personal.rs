@@ -4,14 +4,12 @@
 //! the same run as the ceiling.
 
 use std::sync::Arc;
-use std::time::Instant;
 
-use bascule_domain::{Clock, Pence};
 use bascule_personal_api::Scope;
 use bascule_store::Backend;
 use bascule_testkit::spawn_app_with;
 
-use crate::{bench_customer, bulk_load, hammer, open_funded_accounts, report};
+use crate::{hammer, reader_with_history, report};
 
 pub async fn transactions(
     backend: Backend,
@@ -21,28 +19,13 @@ pub async fn transactions(
 ) -> anyhow::Result<()> {
     // No per-token limit in the way of the measurement.
     let app = spawn_app_with(backend, |c| c.personal_rate_limit_per_minute = u32::MAX).await?;
-    let (customer, account) = bench_customer(
-        &app.ledger,
-        "Bench Developer",
-        "developer@example.com",
-        Pence::ZERO,
+    let (customer, account) = reader_with_history(
+        &app,
+        backend,
+        postings,
+        ("Bench Developer", "developer@example.com"),
     )
     .await?;
-    // About 1,000 lines on the customer's account whatever the ledger's size (as `accounts`).
-    let mut ids = vec![account.id.clone()];
-    let others = usize::try_from(postings / 1000).unwrap_or(1).max(2) - 1;
-    ids.extend(open_funded_accounts(&app.ledger, others, Pence::ZERO).await?);
-    let loading = Instant::now();
-    bulk_load(&app.ledger, &ids, postings, app.clock.now()).await?;
-    if backend == Backend::Postgres {
-        bascule_store::sqlx::query("ANALYZE")
-            .execute(app.ledger.store().pool())
-            .await?;
-    }
-    println!(
-        "loaded {postings} postings in {:.1}s",
-        loading.elapsed().as_secs_f64()
-    );
     let token: Arc<str> = app
         .state()
         .personal
