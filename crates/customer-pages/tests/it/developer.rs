@@ -32,16 +32,23 @@ async fn make(phone: &WebClient, name: &str, scope: &str, passcode: &str) -> Pag
         .await
 }
 
+/// `GET /personal/v1/accounts` with `token`: its status, the reply checked against the
+/// personal API's OpenAPI file.
 async fn accounts_status(bank: &Bank, token: &str) -> u16 {
-    bank.app
+    let response = bank
+        .app
         .client
         .get(bank.app.url("/personal/v1/accounts"))
         .bearer_auth(token)
         .send()
         .await
-        .unwrap()
-        .status()
-        .as_u16()
+        .unwrap();
+    let status = response.status().as_u16();
+    let body: serde_json::Value = response.json().await.unwrap();
+    let spec: serde_json::Value = serde_json::from_str(bascule_personal_api::OPENAPI).unwrap();
+    bascule_testkit::openapi::validate_response_in(&spec, "/accounts", "GET", status, &body)
+        .unwrap();
+    status
 }
 
 #[tokio::test]
