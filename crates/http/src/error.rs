@@ -509,6 +509,7 @@ fn personal_code(error: &Error) -> &'static str {
     match error {
         Error::BadRequest(d) => match d.first().map(|d| d.code) {
             Some(ObErrorCode::FieldMissing) => "missing_field",
+            Some(ObErrorCode::FieldUnexpected) => "unexpected_field",
             Some(ObErrorCode::ResourceInvalidFormat) => "invalid_body",
             _ => "invalid_field",
         },

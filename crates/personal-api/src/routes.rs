@@ -80,19 +80,10 @@ pub(crate) fn core_error(e: CoreBankingError) -> Error {
     }
 }
 
-/// A JSON body of exactly the fields `T` has.
-fn parse_body<T: DeserializeOwned>(raw: &[u8]) -> Result<T, Error> {
-    serde_json::from_slice(raw).map_err(|e| {
-        let code = if e.is_data() && e.to_string().starts_with("missing field") {
-            ObErrorCode::FieldMissing
-        } else if e.is_data() {
-            ObErrorCode::FieldInvalid
-        } else {
-            ObErrorCode::ResourceInvalidFormat
-        };
-        // serde's message names the field and the line; it never echoes a value.
-        Error::bad_request(code, format!("The body is not valid: {e}"))
-    })
+/// A JSON body of exactly the fields `T` has: the API kit's strict parser (a missing,
+/// unexpected, repeated or mistyped field is named in `error.field`).
+fn parse_body<T: DeserializeOwned>(raw: &[u8], schema: &str) -> Result<T, Error> {
+    bascule_api_kit::body::parse(raw, schema)
 }
 
 impl PersonalApi {
@@ -295,7 +286,7 @@ async fn create_move(
     raw: Bytes,
 ) -> Result<impl IntoResponse, Error> {
     caller.may_move_money()?;
-    let request: MoveRequest = parse_body(&raw)?;
+    let request: MoveRequest = parse_body(&raw, "MoveRequest")?;
     let dedupe = request.dedupe_id.as_str();
     if dedupe.is_empty() || dedupe.len() > 64 || !dedupe.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(invalid(
@@ -359,7 +350,7 @@ async fn create_webhook(
     caller: Caller,
     raw: Bytes,
 ) -> Result<impl IntoResponse, Error> {
-    let request: WebhookRequest = parse_body(&raw)?;
+    let request: WebhookRequest = parse_body(&raw, "WebhookRequest")?;
     let account = api
         .own_account(&caller.customer_id, &request.account_id)
         .await?;
