@@ -13,7 +13,7 @@ use bascule_domain::{
     ScheduledPaymentId, SortCodeAccountNumber, StandingOrder, StandingOrderId, Statement,
     StatementId, Transaction, TransactionId,
 };
-use bascule_store::StoreError;
+use bascule_store::{StoreError, placeholders};
 use sqlx::AssertSqlSafe;
 use sqlx::any::AnyRow;
 use tokio::sync::broadcast;
@@ -24,13 +24,6 @@ use crate::rows::{
     transaction_columns,
 };
 use crate::{Ledger, LedgerError, NewScheduledPayment, NewStandingOrder};
-
-fn placeholders(from: usize, n: usize) -> String {
-    (from..from + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
 
 fn customer(row: &AnyRow) -> Result<Customer, LedgerError> {
     let lines: String = get(row, "address_lines")?;

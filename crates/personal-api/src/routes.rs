@@ -254,7 +254,7 @@ async fn pots(
         let balance = balances
             .iter()
             .find(|b| b.account_id == pot.id)
-            .map(|b| b.booked.to_decimal().to_string())
+            .map(|b| b.booked.to_string())
             .unwrap_or_else(|| "0.00".into());
         out.push(PotJson {
             id: pot.id.to_string(),
@@ -262,7 +262,7 @@ async fn pots(
             parent_account_id: p.parent.to_string(),
             currency: pot.currency.as_str().to_owned(),
             balance,
-            goal: p.goal.map(|g| g.to_decimal().to_string()),
+            goal: p.goal.map(|g| g.to_string()),
         });
     }
     Ok(Json(json!({ "pots": out })))
@@ -325,7 +325,7 @@ async fn create_move(
         transaction_id: outcome.debtor_transaction_id.to_string(),
         from_account_id: from.id.to_string(),
         to_account_id: to.id.to_string(),
-        amount: amount.to_decimal().to_string(),
+        amount: amount.to_string(),
         currency: from.currency.as_str().to_owned(),
         dedupe_id: request.dedupe_id.clone(),
         created: datetime(outcome.booked_at),

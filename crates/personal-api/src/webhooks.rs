@@ -15,6 +15,7 @@ use bascule_core_banking::LedgerEventKind;
 use bascule_domain::{AccountId, CustomerId, TransactionId};
 use bascule_http::Error;
 use bascule_registration::addresses::is_public_host;
+use bascule_store::placeholders;
 use bascule_store::sqlx::{self, Row};
 
 use crate::wire::{TransactionJson, WebhookJson, WebhookPayload, datetime};
@@ -286,14 +287,14 @@ impl PersonalApi {
         if accounts.is_empty() {
             return Ok(out);
         }
-        let placeholders: Vec<String> = (2..accounts.len() + 2).map(|i| format!("${i}")).collect();
+
         // Placeholders only: the account ids are bound.
         let sql = format!(
             "SELECT w.id, w.account_id, w.created_at FROM personal_webhooks w \
              JOIN personal_tokens t ON t.id = w.token_id \
              WHERE t.revoked_at IS NULL AND t.expires_at > $1 AND w.account_id IN ({}) \
              ORDER BY w.id",
-            placeholders.join(", ")
+            placeholders(2, accounts.len())
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(self.now().unix_timestamp());
         for a in accounts {
@@ -316,13 +317,10 @@ impl PersonalApi {
         if transactions.is_empty() {
             return Ok(out);
         }
-        let placeholders: Vec<String> = (2..transactions.len() + 2)
-            .map(|i| format!("${i}"))
-            .collect();
         let sql = format!(
             "SELECT client_id, resource_id FROM event_outbox WHERE channel = $1 \
              AND resource_id IN ({})",
-            placeholders.join(", ")
+            placeholders(2, transactions.len())
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(outbox::PERSONAL_WEBHOOK);
         for t in transactions {

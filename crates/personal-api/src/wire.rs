@@ -19,17 +19,8 @@ pub fn datetime(at: OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
-/// `04-99-99`: how people write a sort code.
-fn sort_code(code: &SortCode) -> String {
-    let digits = code.as_str();
-    match (digits.get(0..2), digits.get(2..4), digits.get(4..6)) {
-        (Some(a), Some(b), Some(c)) => format!("{a}-{b}-{c}"),
-        _ => digits.to_owned(),
-    }
-}
-
 fn money(p: Pence) -> String {
-    p.to_decimal().to_string()
+    p.to_string()
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -73,7 +64,7 @@ impl AccountJson {
                 AccountStatus::Closed => "closed",
                 _ => "disabled",
             },
-            sort_code: a.identification.map(|i| sort_code(&i.sort_code)),
+            sort_code: a.identification.map(|i| i.sort_code.dashed()),
             account_number: a.identification.map(|i| i.account_number.to_string()),
             parent_account_id: a.pot.as_ref().map(|p| p.parent.to_string()),
             opened_on: a.opened_on.to_string(),
@@ -161,7 +152,7 @@ impl TransactionJson {
             }),
             counterparty: t.counterparty.as_ref().map(|c| CounterpartyJson {
                 name: c.name.clone(),
-                sort_code: c.sort_code.as_ref().map(sort_code),
+                sort_code: c.sort_code.as_ref().map(SortCode::dashed),
                 account_number: c.account_number.map(|n| n.to_string()),
             }),
             created: datetime(t.booked_at),

@@ -146,10 +146,7 @@ impl Registrar {
         if ids.is_empty() {
             return Ok(std::collections::HashMap::new());
         }
-        let placeholders = (1..=ids.len())
-            .map(|i| format!("${i}"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let placeholders = bascule_store::placeholders(1, ids.len());
         // Only placeholders are formatted into the statement; the ids are bound.
         let sql = format!(
             "SELECT * FROM oauth_clients WHERE status = 'Active' AND client_id IN ({placeholders})"

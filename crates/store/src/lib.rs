@@ -131,6 +131,15 @@ impl WriteTx {
     }
 }
 
+/// `$from, $from+1, …` for `n` values bound in an `IN (…)` list: the same text on both
+/// databases; only placeholders are ever formatted into a statement.
+pub fn placeholders(from: usize, n: usize) -> String {
+    (from..from + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The SQLite URL for a database file, created if missing.
 pub fn sqlite_url(path: &Path) -> String {
     format!("sqlite://{}?mode=rwc", path.display())
